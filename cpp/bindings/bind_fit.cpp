@@ -1,0 +1,67 @@
+// The long-running fits (EM, k-means): GIL released, Ctrl-C honoured between iterations.
+#include "pybind.hpp"
+
+namespace gaussmix::bindings {
+
+namespace {
+
+// Re-enters Python between iterations: raises KeyboardInterrupt (or whatever a signal handler
+// raised) as a C++ exception that unwinds the loop, then calls the optional Python callback.
+void check_signals() {
+  if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+}
+
+template <typename T>
+void bind_dtype(py::module_& m) {
+  m.def("run_em",
+        [](DataRef<T> X, WeightRef w, const Mixture& initial, double tol, double reg_covar,
+           int max_iter, int n_threads, double initial_lower_bound, py::object callback) {
+          const EmOptions options{tol, reg_covar, max_iter, n_threads};
+          IterationCallback cb = [&callback](int iter, double lb, double change) {
+            py::gil_scoped_acquire acquire;
+            check_signals();
+            if (!callback.is_none()) callback(iter, lb, change);
+          };
+          py::gil_scoped_release release;
+          return run_em<T>(X, w, initial, options, initial_lower_bound, cb);
+        },
+        py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("initial"),
+        py::arg("tol"), py::arg("reg_covar"), py::arg("max_iter"), py::arg("n_threads"),
+        py::arg("initial_lower_bound"), py::arg("callback") = py::none());
+  m.def("kmeans",
+        [](DataRef<T> X, WeightRef w, Index k, std::uint64_t seed, int max_iter, double tol,
+           int n_threads) {
+          const KMeansOptions options{max_iter, tol, seed, n_threads};
+          const std::function<void()> stop = [] {
+            py::gil_scoped_acquire acquire;
+            check_signals();
+          };
+          py::gil_scoped_release release;
+          return kmeans<T>(X, w, k, options, stop);
+        },
+        py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("k"),
+        py::arg("seed"), py::arg("max_iter") = 300, py::arg("tol") = 1e-4, py::arg("n_threads") = 0);
+  m.def("kmeans_plusplus", &kmeans_plusplus<T>, py::arg("X").noconvert(),
+        py::arg("sample_weight").noconvert(), py::arg("k"), py::arg("seed"), py::arg("n_threads") = 0,
+        py::call_guard<py::gil_scoped_release>());
+}
+
+}  // namespace
+
+void bind_fit(py::module_& m) {
+  py::class_<EmResult>(m, "EmResult")
+      .def_readonly("mixture", &EmResult::mixture)
+      .def_readonly("n_iter", &EmResult::n_iter)
+      .def_readonly("converged", &EmResult::converged)
+      .def_readonly("lower_bound", &EmResult::lower_bound)
+      .def_readonly("lower_bounds", &EmResult::lower_bounds);
+  py::class_<KMeansResult>(m, "KMeansResult")
+      .def_readonly("centers", &KMeansResult::centers)
+      .def_readonly("labels", &KMeansResult::labels)
+      .def_readonly("inertia", &KMeansResult::inertia)
+      .def_readonly("n_iter", &KMeansResult::n_iter);
+  bind_dtype<double>(m);
+  bind_dtype<float>(m);
+}
+
+}  // namespace gaussmix::bindings

@@ -1,0 +1,95 @@
+// Mixture and SufficientStats, the seam functions accumulate/maximize, and per-row queries.
+#include "pybind.hpp"
+
+namespace gaussmix::bindings {
+
+namespace {
+
+LogProbOutput parse_output(const std::string& what) {
+  if (what == "weighted_log_prob") return LogProbOutput::WeightedLogProb;
+  if (what == "predict_proba") return LogProbOutput::Responsibilities;
+  if (what == "score_samples") return LogProbOutput::ScoreSamples;
+  if (what == "predict") return LogProbOutput::Labels;
+  throw InvalidArgument("unknown log-probability output '" + what + "'");
+}
+
+template <typename T>
+void bind_dtype(py::module_& m) {
+  // Long passes over the data release the GIL: they touch only their arguments, which the
+  // caller keeps alive, and C++ state private to the call.
+  m.def("accumulate", &accumulate<T>, py::arg("X").noconvert(), py::arg("sample_weight").noconvert(),
+        py::arg("mixture"), py::arg("options"), py::call_guard<py::gil_scoped_release>());
+  m.def("log_prob",
+        [](DataRef<T> X, const Mixture& mixture, const std::string& what, int n_threads) {
+          const LogProbOutput out = parse_output(what);
+          py::gil_scoped_release release;
+          return log_prob_pass<T>(X, mixture, out, PassOptions{n_threads});
+        },
+        py::arg("X").noconvert(), py::arg("mixture"), py::arg("output"), py::arg("n_threads") = 0);
+  m.def("moments_from_labels", &moments_from_labels<T>, py::arg("X").noconvert(),
+        py::arg("sample_weight").noconvert(), py::arg("labels").noconvert(), py::arg("k"),
+        py::arg("covariance_type"), py::arg("options"), py::call_guard<py::gil_scoped_release>());
+  m.def("moments_from_responsibilities", &moments_from_responsibilities<T>, py::arg("X").noconvert(),
+        py::arg("sample_weight").noconvert(), py::arg("resp").noconvert(), py::arg("covariance_type"),
+        py::arg("options"), py::call_guard<py::gil_scoped_release>());
+}
+
+}  // namespace
+
+void bind_mixture(py::module_& m) {
+  py::enum_<CovarianceType>(m, "CovarianceType")
+      .value("full", CovarianceType::Full)
+      .value("tied", CovarianceType::Tied)
+      .value("diag", CovarianceType::Diag)
+      .value("spherical", CovarianceType::Spherical);
+
+  py::class_<PassOptions>(m, "PassOptions")
+      .def(py::init([](int n_threads) { return PassOptions{n_threads}; }), py::arg("n_threads") = 0)
+      .def_readwrite("n_threads", &PassOptions::n_threads);
+
+  py::class_<Mixture>(m, "Mixture")
+      .def_static("from_covariances", &Mixture::from_covariances, py::arg("covariance_type"),
+                  py::arg("weights"), py::arg("means"), py::arg("covariances"))
+      .def_static("from_precisions", &Mixture::from_precisions, py::arg("covariance_type"),
+                  py::arg("weights"), py::arg("means"), py::arg("precisions"))
+      .def(py::init([](CovarianceType type, Vector<double> w, RowMatrix<double> means,
+                       RowMatrix<double> cov, RowMatrix<double> prec_chol) {
+             Mixture mix{type, std::move(w), std::move(means), std::move(cov), std::move(prec_chol)};
+             mix.validate();
+             return mix;
+           }),
+           py::arg("covariance_type"), py::arg("weights"), py::arg("means"), py::arg("covariances"),
+           py::arg("precisions_cholesky"))
+      .def_readonly("covariance_type", &Mixture::covariance_type)
+      .def_readonly("weights", &Mixture::weights)
+      .def_readonly("means", &Mixture::means)
+      .def_readonly("covariances", &Mixture::covariances)
+      .def_readonly("precisions_cholesky", &Mixture::precisions_cholesky)
+      .def("precisions", &Mixture::precisions)
+      .def("n_parameters", &Mixture::n_parameters)
+      .def_property_readonly("n_components", &Mixture::n_components)
+      .def_property_readonly("n_features", &Mixture::n_features);
+
+  py::class_<SufficientStats>(m, "SufficientStats")
+      .def_static("zeros", &SufficientStats::zeros)
+      .def_readonly("covariance_type", &SufficientStats::covariance_type)
+      .def_readonly("n_k", &SufficientStats::n_k)
+      .def_readonly("s1", &SufficientStats::s1)
+      .def_readonly("s2", &SufficientStats::s2)
+      .def_readonly("shift", &SufficientStats::shift)
+      .def_readonly("log_likelihood", &SufficientStats::log_likelihood)
+      .def_readonly("weight_sum", &SufficientStats::weight_sum)
+      .def_readonly("n_samples", &SufficientStats::n_samples)
+      .def("__iadd__", &SufficientStats::operator+=, py::return_value_policy::reference_internal);
+
+  m.def("maximize",
+        [](const SufficientStats& stats, double reg_covar) {
+          return maximize(stats, MaximizeOptions{reg_covar});
+        },
+        py::arg("stats"), py::arg("reg_covar"));
+
+  bind_dtype<double>(m);
+  bind_dtype<float>(m);
+}
+
+}  // namespace gaussmix::bindings

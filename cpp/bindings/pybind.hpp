@@ -1,0 +1,26 @@
+// The one place the bindings include pybind11, plus the conversions they share.
+#pragma once
+
+#include <pybind11/eigen.h>
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "gaussmix/gaussmix.hpp"
+
+namespace py = pybind11;
+
+namespace gaussmix::bindings {
+
+// Inputs arrive as references to the caller's NumPy memory: the Python layer makes them
+// C-contiguous float32/float64 first, and .noconvert() turns any other layout into a TypeError
+// instead of a silent copy.
+template <typename T>
+using DataRef = Eigen::Ref<const RowMatrix<T>>;
+using WeightRef = Eigen::Ref<const Vector<double>>;
+
+void bind_mixture(py::module_& m);
+void bind_fit(py::module_& m);
+
+}  // namespace gaussmix::bindings

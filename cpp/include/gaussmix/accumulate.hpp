@@ -1,0 +1,58 @@
+// The E-step fused with the moment sums (accumulate), and the log-density queries built on it.
+#pragma once
+
+#include "gaussmix/mixture.hpp"
+#include "gaussmix/stats.hpp"
+
+#include <cstdint>
+
+namespace gaussmix {
+
+/// Threading and blocking for one pass over the rows.
+struct PassOptions {
+  int n_threads = 0;  ///< OpenMP threads; 0 means the OpenMP default (all cores)
+};
+
+/// Sample weights: an empty vector means every row has weight 1.
+using SampleWeights = Eigen::Ref<const Vector<double>>;
+
+/// One EM pass: responsibilities of every row under `mixture` and the weighted moment sums,
+/// block by block, without ever holding the (m, k) responsibility matrix.
+///
+/// X is (m, n) in float or double; sample_weight is empty or (m). The result's shifts are the
+/// mixture's means. Results are identical for any n_threads: rows are split into a fixed number
+/// of slots that do not depend on the thread count, and slot sums are merged in slot order.
+/// Throws InvalidArgument on mismatched shapes. Thread-safe for concurrent calls.
+template <typename T>
+SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight,
+                           const Mixture& mixture, const PassOptions& options = {});
+
+/// Moment sums for fixed hard assignments (labels in [0, k)), with moments about the
+/// weighted means of each group: the statistics k-means initialisation hands to maximize().
+template <typename T>
+SufficientStats moments_from_labels(const Eigen::Ref<const RowMatrix<T>>& X,
+                                    const SampleWeights& sample_weight,
+                                    const Eigen::Ref<const Vector<std::int64_t>>& labels, Index k,
+                                    CovarianceType type, const PassOptions& options = {});
+
+/// Moment sums for given soft responsibilities (m, k) (rows need not be normalised).
+template <typename T>
+SufficientStats moments_from_responsibilities(const Eigen::Ref<const RowMatrix<T>>& X,
+                                              const SampleWeights& sample_weight,
+                                              const Eigen::Ref<const RowMatrix<double>>& resp,
+                                              CovarianceType type, const PassOptions& options = {});
+
+/// What log_prob_pass() reduces each row's weighted log-densities to.
+enum class LogProbOutput {
+  WeightedLogProb,  ///< (m, k): log weight_c + log N(x | component c)
+  Responsibilities, ///< (m, k): posterior probability of each component
+  ScoreSamples,     ///< (m, 1): log p(x), the log-sum-exp over components
+  Labels,           ///< (m, 1): argmax component, as a double holding an integer
+};
+
+/// Per-row queries on a fitted mixture, blocked and threaded like accumulate().
+template <typename T>
+RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture,
+                                LogProbOutput output, const PassOptions& options = {});
+
+}  // namespace gaussmix

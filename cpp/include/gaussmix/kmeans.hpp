@@ -1,0 +1,39 @@
+// k-means++ seeding and Lloyd's k-means, used to initialise EM.
+#pragma once
+
+#include "gaussmix/accumulate.hpp"
+
+#include <cstdint>
+#include <functional>
+
+namespace gaussmix {
+
+struct KMeansOptions {
+  int max_iter = 300;      ///< Lloyd iterations at most
+  double tol = 1e-4;       ///< stop when the centres move less than tol * mean feature variance
+  std::uint64_t seed = 0;  ///< seeds the k-means++ draws; same seed, same result
+  int n_threads = 0;       ///< 0: the OpenMP default
+};
+
+struct KMeansResult {
+  RowMatrix<double> centers;     ///< (k, n)
+  Vector<std::int64_t> labels;   ///< (m) index of the closest centre
+  double inertia = 0.0;          ///< weighted sum of squared distances to the closest centre
+  int n_iter = 0;
+};
+
+/// Greedy k-means++ seeding (2 + log k candidates per step, weighted by sample_weight).
+/// Returns the k chosen row indices. Throws InvalidArgument if fewer than k rows have weight.
+template <typename T>
+Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
+                                     const SampleWeights& sample_weight, Index k,
+                                     std::uint64_t seed, int n_threads = 0);
+
+/// Lloyd's algorithm from k-means++ seeds. An empty cluster is moved to the row farthest from
+/// its centre. `should_stop`, if given, is called once per iteration and may throw to abort.
+template <typename T>
+KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight,
+                    Index k, const KMeansOptions& options = {},
+                    const std::function<void()>& should_stop = {});
+
+}  // namespace gaussmix

@@ -1,0 +1,267 @@
+// The blocked, threaded passes over the rows: accumulate (E-step + moments), moments for fixed
+// assignments, and per-row log-density queries.
+#include "gaussmix/accumulate.hpp"
+#include "gaussmix/detail/covariance.hpp"
+#include "gaussmix/detail/parallel.hpp"
+#include "gaussmix/errors.hpp"
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace gaussmix {
+
+namespace {
+
+template <typename T>
+void check_inputs(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w, Index n) {
+  if (X.cols() != n)
+    throw InvalidArgument("X has " + std::to_string(X.cols()) + " features but the mixture has " +
+                          std::to_string(n));
+  if (w.size() != 0 && w.size() != X.rows())
+    throw InvalidArgument("sample_weight has " + std::to_string(w.size()) + " entries for " +
+                          std::to_string(X.rows()) + " samples");
+}
+
+template <typename T>
+void load_weights(const SampleWeights& w, Index r0, Index rows, Eigen::Ref<Vector<T>> out) {
+  if (w.size() == 0) {
+    out.setOnes();
+  } else {
+    out = w.segment(r0, rows).template cast<T>();
+  }
+}
+
+// Turns weighted log-probabilities (rows x k) into responsibilities in place and returns the
+// per-row log-sum-exp in `lse`. Subtracting the row maximum keeps exp() in range.
+template <typename T>
+void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, Index first_row) {
+  const Index rows = lp.rows();
+  lse = lp.rowwise().maxCoeff();
+  for (Index i = 0; i < rows; ++i) {
+    if (!std::isfinite(static_cast<double>(lse[i]))) {
+      throw Error("sample " + std::to_string(first_row + i) +
+                  " has zero density under every component (its Mahalanobis distance overflows); "
+                  "rescale the data or increase reg_covar");
+    }
+  }
+  lp.colwise() -= lse;
+  lp = lp.array().exp().matrix();
+  const Vector<T> sums = lp.rowwise().sum();
+  lp.array().colwise() /= sums.array();
+  lse.array() += sums.array().log();
+}
+
+// Sums moments over all rows for responsibilities supplied block by block by fill_resp(r0, rows,
+// out), about the given shifts. The common driver of the init-time moment passes.
+template <typename T, class FillResp>
+SufficientStats moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w,
+                             CovarianceType type, const RowMatrix<double>& shift,
+                             const PassOptions& options, FillResp&& fill_resp) {
+  const Index m = X.rows(), n = X.cols(), k = shift.rows();
+  const Vector<double> centre_d = shift.colwise().mean().transpose();
+  const Vector<T> centre = centre_d.cast<T>();
+  const RowMatrix<T> rel_shift = (shift.rowwise() - centre_d.transpose()).cast<T>();
+  const Index B = detail::block_rows_for(k, n);
+  const auto part = detail::partition_rows(m, B, detail::max_slots_for(type, k, n));
+  std::vector<SufficientStats> partial(part.n_slots, SufficientStats::zeros(type, k, n, shift));
+  detail::for_each_slot(part, options.n_threads, [&](Index s, Index begin, Index end) {
+    detail::Workspace<T> ws;
+    ws.reserve(B, k, n);
+    auto& st = partial[s];
+    for (Index r0 = begin; r0 < end; r0 += B) {
+      const Index rows = std::min(B, end - r0);
+      auto xc = ws.xc.topRows(rows);
+      xc = X.middleRows(r0, rows).rowwise() - centre.transpose();
+      auto resp = ws.resp.topRows(rows);
+      auto rw = ws.row_weight.head(rows);
+      load_weights<T>(w, r0, rows, rw);
+      fill_resp(r0, rows, resp);
+      resp.array().colwise() *= rw.array();
+      rw = resp.rowwise().sum();
+      st.weight_sum += static_cast<double>(rw.sum());
+      st.n_samples += rows;
+      detail::accumulate_moments_block<T>(type, xc, resp, rw, rel_shift, ws, st);
+    }
+  });
+  SufficientStats total = SufficientStats::zeros(type, k, n, shift);
+  for (const auto& p : partial) total += p;
+  return total;
+}
+
+// Two passes for fixed assignments: the group means first, then the moments about them.
+template <typename T, class FillResp>
+SufficientStats moments_about_group_means(const Eigen::Ref<const RowMatrix<T>>& X,
+                                          const SampleWeights& w, Index k, CovarianceType type,
+                                          const PassOptions& options, FillResp&& fill_resp) {
+  const Index n = X.cols();
+  if (X.rows() == 0) throw InvalidArgument("X has no samples");
+  check_inputs<T>(X, w, n);
+  // Any point inside the data works as the first reference; row 0 keeps far-off data accurate.
+  const RowMatrix<double> ref = X.row(0).template cast<double>().replicate(k, 1);
+  const SufficientStats first = moments_pass<T>(X, w, CovarianceType::Spherical, ref, options, fill_resp);
+  RowMatrix<double> means = ref;
+  for (Index c = 0; c < k; ++c) {
+    if (first.n_k[c] > 0) means.row(c) += first.s1.row(c) / first.n_k[c];
+  }
+  RowMatrix<double> shift = means;
+  if (type == CovarianceType::Tied) {
+    const double total = first.n_k.sum();
+    const Vector<double> centre = total > 0 ? Vector<double>(means.transpose() * first.n_k / total)
+                                            : Vector<double>(means.row(0).transpose());
+    shift = centre.transpose().replicate(k, 1);
+  }
+  return moments_pass<T>(X, w, type, shift, options, fill_resp);
+}
+
+}  // namespace
+
+template <typename T>
+SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w,
+                           const Mixture& mixture, const PassOptions& options) {
+  const Index m = X.rows(), n = mixture.n_features(), k = mixture.n_components();
+  check_inputs<T>(X, w, n);
+  const detail::Prepared<T> prep = detail::prepare<T>(mixture);
+  const CovarianceType type = mixture.covariance_type;
+
+  // Full, diag and spherical take each component's moments about its own mean; tied about the
+  // common centre (it keeps one total second moment, see SufficientStats).
+  RowMatrix<double> shift;
+  RowMatrix<T> rel_shift;
+  if (type == CovarianceType::Tied) {
+    shift = prep.centre.template cast<double>().transpose().replicate(k, 1);
+    rel_shift = RowMatrix<T>::Zero(k, n);
+    // The centre was rounded to T; use exactly that point as the shift.
+  } else {
+    shift = (prep.means.template cast<double>().rowwise() +
+             prep.centre.template cast<double>().transpose());
+    rel_shift = prep.means;
+  }
+
+  const Index B = detail::block_rows_for(k, n);
+  const auto part = detail::partition_rows(m, B, detail::max_slots_for(type, k, n));
+  std::vector<SufficientStats> partial(part.n_slots, SufficientStats::zeros(type, k, n, shift));
+  detail::for_each_slot(part, options.n_threads, [&](Index s, Index begin, Index end) {
+    detail::Workspace<T> ws;
+    ws.reserve(B, k, n);
+    Vector<T> lse(B);
+    auto& st = partial[s];
+    for (Index r0 = begin; r0 < end; r0 += B) {
+      const Index rows = std::min(B, end - r0);
+      auto xc = ws.xc.topRows(rows);
+      xc = X.middleRows(r0, rows).rowwise() - prep.centre.transpose();
+      auto lp = ws.log_prob.topRows(rows);
+      detail::weighted_log_prob_block<T>(prep, xc, ws, lp);
+      auto lse_b = lse.head(rows);
+      normalize_log_prob<T>(lp, lse_b, r0);
+      auto rw = ws.row_weight.head(rows);
+      load_weights<T>(w, r0, rows, rw);
+      lp.array().colwise() *= rw.array();
+      st.log_likelihood += static_cast<double>(rw.dot(lse_b));
+      st.weight_sum += static_cast<double>(rw.sum());
+      st.n_samples += rows;
+      detail::accumulate_moments_block<T>(type, xc, lp, rw, rel_shift, ws, st);
+    }
+  });
+  SufficientStats total = SufficientStats::zeros(type, k, n, shift);
+  for (const auto& p : partial) total += p;  // fixed order: independent of the thread count
+  return total;
+}
+
+template <typename T>
+SufficientStats moments_from_labels(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w,
+                                    const Eigen::Ref<const Vector<std::int64_t>>& labels, Index k,
+                                    CovarianceType type, const PassOptions& options) {
+  if (labels.size() != X.rows()) throw InvalidArgument("labels must have one entry per sample");
+  if (k < 1) throw InvalidArgument("k must be at least 1");
+  if (labels.size() > 0 && (labels.minCoeff() < 0 || labels.maxCoeff() >= k))
+    throw InvalidArgument("labels must lie in [0, k)");
+  return moments_about_group_means<T>(X, w, k, type, options,
+                                      [&](Index r0, Index rows, Eigen::Ref<RowMatrix<T>> out) {
+                                        out.setZero();
+                                        for (Index i = 0; i < rows; ++i) out(i, labels[r0 + i]) = T(1);
+                                      });
+}
+
+template <typename T>
+SufficientStats moments_from_responsibilities(const Eigen::Ref<const RowMatrix<T>>& X,
+                                              const SampleWeights& w,
+                                              const Eigen::Ref<const RowMatrix<double>>& resp,
+                                              CovarianceType type, const PassOptions& options) {
+  if (resp.rows() != X.rows()) throw InvalidArgument("resp must have one row per sample");
+  if (resp.cols() < 1) throw InvalidArgument("resp must have at least one column");
+  if (!resp.allFinite() || (resp.array() < 0).any())
+    throw InvalidArgument("responsibilities must be finite and non-negative");
+  return moments_about_group_means<T>(X, w, resp.cols(), type, options,
+                                      [&](Index r0, Index rows, Eigen::Ref<RowMatrix<T>> out) {
+                                        out = resp.middleRows(r0, rows).template cast<T>();
+                                      });
+}
+
+template <typename T>
+RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture,
+                                LogProbOutput output, const PassOptions& options) {
+  const Index m = X.rows(), n = mixture.n_features(), k = mixture.n_components();
+  check_inputs<T>(X, Vector<double>(), n);
+  const detail::Prepared<T> prep = detail::prepare<T>(mixture);
+  const bool per_component =
+      output == LogProbOutput::WeightedLogProb || output == LogProbOutput::Responsibilities;
+  RowMatrix<double> out(m, per_component ? k : 1);
+  const Index B = detail::block_rows_for(k, n);
+  // No reduction here, so any split works; reuse the accumulate partition for load balance.
+  const auto part = detail::partition_rows(m, B, 64);
+  detail::for_each_slot(part, options.n_threads, [&](Index, Index begin, Index end) {
+    detail::Workspace<T> ws;
+    ws.reserve(B, k, n);
+    Vector<T> lse(B);
+    for (Index r0 = begin; r0 < end; r0 += B) {
+      const Index rows = std::min(B, end - r0);
+      auto xc = ws.xc.topRows(rows);
+      xc = X.middleRows(r0, rows).rowwise() - prep.centre.transpose();
+      auto lp = ws.log_prob.topRows(rows);
+      detail::weighted_log_prob_block<T>(prep, xc, ws, lp);
+      switch (output) {
+        case LogProbOutput::WeightedLogProb:
+          out.middleRows(r0, rows) = lp.template cast<double>();
+          break;
+        case LogProbOutput::Labels:
+          for (Index i = 0; i < rows; ++i) {
+            Index best = 0;
+            lp.row(i).maxCoeff(&best);
+            out(r0 + i, 0) = static_cast<double>(best);
+          }
+          break;
+        case LogProbOutput::Responsibilities:
+        case LogProbOutput::ScoreSamples: {
+          auto lse_b = lse.head(rows);
+          normalize_log_prob<T>(lp, lse_b, r0);
+          if (output == LogProbOutput::ScoreSamples) {
+            out.middleRows(r0, rows) = lse_b.template cast<double>();
+          } else {
+            out.middleRows(r0, rows) = lp.template cast<double>();
+          }
+          break;
+        }
+      }
+    }
+  });
+  return out;
+}
+
+#define GAUSSMIX_INSTANTIATE(T)                                                                     \
+  template SufficientStats accumulate<T>(const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&, \
+                                         const Mixture&, const PassOptions&);                        \
+  template SufficientStats moments_from_labels<T>(const Eigen::Ref<const RowMatrix<T>>&,             \
+                                                  const SampleWeights&,                              \
+                                                  const Eigen::Ref<const Vector<std::int64_t>>&,     \
+                                                  Index, CovarianceType, const PassOptions&);        \
+  template SufficientStats moments_from_responsibilities<T>(                                         \
+      const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&,                                   \
+      const Eigen::Ref<const RowMatrix<double>>&, CovarianceType, const PassOptions&);               \
+  template RowMatrix<double> log_prob_pass<T>(const Eigen::Ref<const RowMatrix<T>>&, const Mixture&, \
+                                              LogProbOutput, const PassOptions&);
+GAUSSMIX_INSTANTIATE(float)
+GAUSSMIX_INSTANTIATE(double)
+#undef GAUSSMIX_INSTANTIATE
+
+}  // namespace gaussmix

@@ -1,0 +1,237 @@
+// k-means++ seeding and Lloyd iterations for initialising EM, threaded deterministically.
+#include "gaussmix/detail/parallel.hpp"
+#include "gaussmix/errors.hpp"
+#include "gaussmix/kmeans.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+namespace gaussmix {
+
+namespace {
+
+// Uniform doubles in [0, 1) from the top 53 bits: the same stream on every platform (the
+// standard distributions are implementation-defined).
+struct Rng {
+  std::mt19937_64 gen;
+  explicit Rng(std::uint64_t seed) : gen(seed) {}
+  double uniform() { return static_cast<double>(gen() >> 11) * 0x1.0p-53; }
+};
+
+constexpr Index kRowsPerBlock = 2048;
+
+Vector<double> weights_or_ones(const SampleWeights& w, Index m) {
+  if (w.size() == 0) return Vector<double>::Ones(m);
+  if (w.size() != m) throw InvalidArgument("sample_weight must have one entry per sample");
+  return w;
+}
+
+// Index of the first entry whose running sum exceeds u (u in [0, total)); skips zero entries.
+Index search_cumulative(const Vector<double>& cumsum, double u) {
+  const auto it = std::upper_bound(cumsum.data(), cumsum.data() + cumsum.size(), u);
+  Index i = std::min<Index>(it - cumsum.data(), cumsum.size() - 1);
+  return i;
+}
+
+template <typename T>
+void squared_distances_to(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& point,
+                          Eigen::Ref<Vector<double>> out, int n_threads) {
+  const auto part = detail::partition_rows(X.rows(), kRowsPerBlock, 64);
+  detail::for_each_slot(part, n_threads, [&](Index, Index begin, Index end) {
+    for (Index i = begin; i < end; ++i)
+      out[i] = (X.row(i).template cast<double>() - point.transpose()).squaredNorm();
+  });
+}
+
+// Weighted mean and mean per-feature variance, row by row (no (m, n) temporary).
+template <typename T>
+std::pair<Vector<double>, double> weighted_mean_and_variance(const Eigen::Ref<const RowMatrix<T>>& X,
+                                                             const Vector<double>& w) {
+  const Index m = X.rows(), n = X.cols();
+  const double total = w.sum();
+  Vector<double> mean = Vector<double>::Zero(n);
+  for (Index i = 0; i < m; ++i) mean += w[i] * X.row(i).template cast<double>().transpose();
+  mean /= total;
+  double var = 0.0;
+  for (Index i = 0; i < m; ++i)
+    var += w[i] * (X.row(i).template cast<double>().transpose() - mean).squaredNorm();
+  return {mean, var / (total * static_cast<double>(n))};
+}
+
+}  // namespace
+
+template <typename T>
+Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
+                                     const SampleWeights& sample_weight, Index k, std::uint64_t seed,
+                                     int n_threads) {
+  const Index m = X.rows();
+  if (k < 1) throw InvalidArgument("k must be at least 1");
+  const Vector<double> w = weights_or_ones(sample_weight, m);
+  const Index positive = (w.array() > 0).count();
+  if (positive < k)
+    throw InvalidArgument("k-means++ needs at least k = " + std::to_string(k) +
+                          " samples with positive weight, got " + std::to_string(positive));
+  Rng rng(seed);
+  Vector<std::int64_t> chosen(k);
+  std::vector<char> taken(m, 0);
+  Vector<double> closest(m), candidate_dist(m), best_dist(m), cumsum(m);
+
+  auto cumulative = [&](const Vector<double>& weights) {
+    double run = 0.0;
+    for (Index i = 0; i < m; ++i) cumsum[i] = (run += weights[i]);
+    return run;
+  };
+  // First centre: a row drawn with probability proportional to its weight.
+  const double wtotal = cumulative(w);
+  chosen[0] = search_cumulative(cumsum, rng.uniform() * wtotal);
+  taken[chosen[0]] = 1;
+  squared_distances_to<T>(X, X.row(chosen[0]).template cast<double>().transpose(), closest, n_threads);
+
+  const int trials = 2 + static_cast<int>(std::log(static_cast<double>(k)));
+  for (Index c = 1; c < k; ++c) {
+    const Vector<double> score = w.cwiseProduct(closest);
+    const double potential = cumulative(score);
+    Index best = -1;
+    double best_potential = std::numeric_limits<double>::infinity();
+    if (!(potential > 0.0)) {
+      // Every weighted row coincides with a centre: take the next untaken weighted row in a
+      // random order so the seeds stay distinct rows.
+      const Index start = static_cast<Index>(rng.uniform() * static_cast<double>(m));
+      for (Index j = 0; j < m && best < 0; ++j) {
+        const Index i = (start + j) % m;
+        if (!taken[i] && w[i] > 0) best = i;
+      }
+      squared_distances_to<T>(X, X.row(best).template cast<double>().transpose(), best_dist, n_threads);
+    } else {
+      for (int t = 0; t < trials; ++t) {
+        const Index cand = search_cumulative(cumsum, rng.uniform() * potential);
+        squared_distances_to<T>(X, X.row(cand).template cast<double>().transpose(), candidate_dist,
+                                n_threads);
+        const double pot = w.dot(candidate_dist.cwiseMin(closest));
+        if (pot < best_potential) {
+          best_potential = pot;
+          best = cand;
+          best_dist.swap(candidate_dist);
+        }
+      }
+    }
+    chosen[c] = best;
+    taken[best] = 1;
+    closest = closest.cwiseMin(best_dist);
+  }
+  return chosen;
+}
+
+template <typename T>
+KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight,
+                    Index k, const KMeansOptions& options, const std::function<void()>& should_stop) {
+  const Index m = X.rows(), n = X.cols();
+  if (options.max_iter < 1) throw InvalidArgument("k-means max_iter must be at least 1");
+  const Vector<double> w = weights_or_ones(sample_weight, m);
+  const Vector<std::int64_t> seeds = kmeans_plusplus<T>(X, sample_weight, k, options.seed, options.n_threads);
+
+  // Work on rows centred at the weighted mean so that |x|^2 - 2 x.c + |c|^2 does not cancel
+  // catastrophically for data far from the origin.
+  const auto [mean, mean_var] = weighted_mean_and_variance<T>(X, w);
+  const double tol = options.tol * mean_var;
+
+  KMeansResult result;
+  RowMatrix<double> centers(k, n);
+  for (Index c = 0; c < k; ++c) centers.row(c) = X.row(seeds[c]).template cast<double>() - mean.transpose();
+  result.labels = Vector<std::int64_t>::Constant(m, -1);
+  Vector<double> min_dist(m);
+
+  const auto part = detail::partition_rows(m, kRowsPerBlock, 64);
+  struct Partial {
+    RowMatrix<double> sums;
+    Vector<double> counts;
+    double inertia = 0;
+    Index changed = 0;
+  };
+  // Assigns every row to its closest centre; returns the merged per-cluster sums.
+  auto assign = [&](const RowMatrix<double>& ctr) {
+    const RowMatrix<T> C = ctr.cast<T>();
+    const Vector<T> cn = C.rowwise().squaredNorm();
+    std::vector<Partial> partial(part.n_slots);
+    detail::for_each_slot(part, options.n_threads, [&](Index s, Index begin, Index end) {
+      Partial& p = partial[s];
+      p.sums = RowMatrix<double>::Zero(k, n);
+      p.counts = Vector<double>::Zero(k);
+      RowMatrix<T> xc, dots;
+      for (Index r0 = begin; r0 < end; r0 += kRowsPerBlock) {
+        const Index rows = std::min(kRowsPerBlock, end - r0);
+        xc = (X.middleRows(r0, rows).template cast<double>().rowwise() - mean.transpose()).template cast<T>();
+        dots.noalias() = xc * C.transpose();
+        const Vector<T> xn = xc.rowwise().squaredNorm();
+        for (Index i = 0; i < rows; ++i) {
+          Index best = 0;
+          T best_d = std::numeric_limits<T>::infinity();
+          for (Index c = 0; c < k; ++c) {
+            const T d = xn[i] - T(2) * dots(i, c) + cn[c];
+            if (d < best_d) { best_d = d; best = c; }
+          }
+          const Index row = r0 + i;
+          const double dist = std::max(0.0, static_cast<double>(best_d));
+          min_dist[row] = dist;
+          if (result.labels[row] != best) ++p.changed;
+          result.labels[row] = best;
+          p.sums.row(best) += w[row] * xc.row(i).template cast<double>();
+          p.counts[best] += w[row];
+          p.inertia += w[row] * dist;
+        }
+      }
+    });
+    Partial total{RowMatrix<double>::Zero(k, n), Vector<double>::Zero(k), 0.0, 0};
+    for (const auto& p : partial) {
+      total.sums += p.sums;
+      total.counts += p.counts;
+      total.inertia += p.inertia;
+      total.changed += p.changed;
+    }
+    return total;
+  };
+
+  for (int iter = 1; iter <= options.max_iter; ++iter) {
+    if (should_stop) should_stop();
+    const Partial totals = assign(centers);
+    result.n_iter = iter;
+    result.inertia = totals.inertia;
+    if (iter > 1 && totals.changed == 0) break;  // labels stable: centres already their means
+    RowMatrix<double> updated = centers;
+    for (Index c = 0; c < k; ++c) {
+      if (totals.counts[c] > 0) {
+        updated.row(c) = totals.sums.row(c) / totals.counts[c];
+      } else {
+        // Empty cluster: move it to the weighted row farthest from its centre.
+        Index far = 0;
+        (min_dist.array() * (w.array() > 0).cast<double>()).maxCoeff(&far);
+        updated.row(c) = X.row(far).template cast<double>() - mean.transpose();
+        min_dist[far] = 0.0;
+      }
+    }
+    const double shift = (updated - centers).squaredNorm();
+    centers = updated;
+    if (shift <= tol) {
+      // Converged on the centres: relabel once so labels match the final centres.
+      const Partial last = assign(centers);
+      result.inertia = last.inertia;
+      break;
+    }
+  }
+  result.centers = centers.rowwise() + mean.transpose();
+  return result;
+}
+
+#define GAUSSMIX_INSTANTIATE(T)                                                                   \
+  template Vector<std::int64_t> kmeans_plusplus<T>(const Eigen::Ref<const RowMatrix<T>>&,        \
+                                                   const SampleWeights&, Index, std::uint64_t, int); \
+  template KMeansResult kmeans<T>(const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&,   \
+                                  Index, const KMeansOptions&, const std::function<void()>&);
+GAUSSMIX_INSTANTIATE(float)
+GAUSSMIX_INSTANTIATE(double)
+#undef GAUSSMIX_INSTANTIATE
+
+}  // namespace gaussmix

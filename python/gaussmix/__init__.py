@@ -1,0 +1,19 @@
+"""gaussmix: Gaussian mixture models fitted by EM, with a fast C++/OpenMP core.
+
+``gaussmix.GaussianMixture`` is a drop-in replacement for scikit-learn's estimator of the same
+name.
+"""
+
+try:
+    from . import _core
+except ImportError as exc:  # pragma: no cover - only when the extension was not built
+    raise ImportError(
+        "gaussmix's compiled extension (gaussmix._core) could not be imported. Install the "
+        "package with `pip install .` (which compiles it) rather than importing the source tree."
+    ) from exc
+
+from ._gaussian_mixture import GaussianMixture
+
+__version__ = _core.__version__
+
+__all__ = ["GaussianMixture", "__version__"]

@@ -1,0 +1,398 @@
+"""GaussianMixture: scikit-learn's estimator API over the compiled EM core."""
+
+import time
+import warnings
+
+import numpy as np
+
+from . import _core
+from . import _validation as v
+from ._sklearn_compat import BaseEstimator, ConvergenceWarning, DensityMixin, NotFittedError
+
+_CORE_TYPE = {name: getattr(_core.CovarianceType, name) for name in v.COVARIANCE_TYPES}
+
+
+def _storage(array, covariance_type, n_features):
+    """Public (scikit-learn) shape -> the core's 2-D storage layout (a view when possible)."""
+    a = np.asarray(array, dtype=np.float64)
+    if covariance_type == "full":
+        a = a.reshape(-1, n_features)
+    elif covariance_type == "spherical":
+        a = a.reshape(-1, 1)
+    return np.ascontiguousarray(a)
+
+
+def _public(storage, covariance_type, n_features):
+    """The core's 2-D storage -> scikit-learn's attribute shape."""
+    a = np.array(storage, dtype=np.float64)
+    if covariance_type == "full":
+        return a.reshape(-1, n_features, n_features)
+    if covariance_type == "spherical":
+        return a.reshape(-1)
+    return a
+
+
+class GaussianMixture(DensityMixin, BaseEstimator):
+    """Gaussian mixture model fitted by Expectation-Maximization.
+
+    A drop-in replacement for :class:`sklearn.mixture.GaussianMixture`: the same constructor
+    arguments, defaults, fitted attributes and methods, computed by a multi-threaded C++ core.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of mixture components.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+        'full': each component has its own covariance matrix; 'tied': all share one;
+        'diag': each has a diagonal covariance; 'spherical': each has a single variance.
+    tol : float, default=1e-3
+        EM stops when the per-sample lower bound changes by less than this.
+    reg_covar : float, default=1e-6
+        Added to the diagonal of every covariance so that it stays positive definite.
+    max_iter : int, default=100
+        EM iterations at most per initialisation.
+    n_init : int, default=1
+        Number of initialisations; the one with the highest lower bound is kept.
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, default='kmeans'
+        How the initial responsibilities are chosen.
+    weights_init : array-like of shape (n_components,), default=None
+    means_init : array-like of shape (n_components, n_features), default=None
+    precisions_init : array-like, default=None
+        User-provided initial parameters; precisions are inverse covariances, shaped
+        (n_components, n_features, n_features) for 'full', (n_features, n_features) for 'tied',
+        (n_components, n_features) for 'diag' and (n_components,) for 'spherical'.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation (and `sample`).
+    warm_start : bool, default=False
+        Continue from the last fit's parameters on the next call to `fit`; n_init is ignored then.
+    verbose : int, default=0
+        1 prints each initialisation and iteration; 2 adds timings and lower-bound changes.
+    verbose_interval : int, default=10
+        Iterations between progress messages.
+    n_threads : int or None, default=None
+        Threads of the C++ core (keyword-only, beyond scikit-learn). None uses every core.
+        Results are identical for any thread count.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+    means_ : ndarray of shape (n_components, n_features)
+    covariances_ : ndarray
+        Shaped like `precisions_init`.
+    precisions_ : ndarray
+        Inverse covariances, same shape.
+    precisions_cholesky_ : ndarray
+        Upper-triangular U with U @ U.T = precision (1/sqrt(variance) for diag and spherical).
+    converged_ : bool
+    n_iter_ : int
+        EM iterations of the best initialisation.
+    lower_bound_ : float
+        Weighted mean log-likelihood per sample of the best initialisation (evaluated with the
+        parameters before its last M-step, as in scikit-learn).
+    lower_bounds_ : list of float
+        The lower bound after every iteration of the best initialisation.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when X had string column names.
+
+    Notes
+    -----
+    Fitted attributes are float64 whatever the input dtype. float32 input is processed in
+    float32 in the large per-sample products (for speed) with float64 sums and M-step.
+    """
+
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        covariance_type="full",
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        weights_init=None,
+        means_init=None,
+        precisions_init=None,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        verbose_interval=10,
+        n_threads=None,
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+        self.n_threads = n_threads
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, X, y=None, *, sample_weight=None):
+        """Estimate the parameters with EM (n_init restarts, best lower bound kept).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; an integer weight counts like repeating the row.
+
+        Returns
+        -------
+        self : GaussianMixture
+        """
+        self.fit_predict(X, y, sample_weight=sample_weight)
+        return self
+
+    def fit_predict(self, X, y=None, *, sample_weight=None):
+        """Fit, then return the most probable component of each row of X.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        v.check_parameters(self)
+        v.check_feature_names(self, X, reset=True)
+        X = v.check_array(X, min_samples=2)
+        v.check_n_features(self, X, reset=True)
+        n_samples, n_features = X.shape
+        if n_samples < self.n_components:
+            raise ValueError(
+                "Expected n_samples >= n_components but got "
+                f"n_components = {self.n_components}, n_samples = {n_samples}"
+            )
+        w = v.check_sample_weight(sample_weight, n_samples)
+        inits = self._checked_inits(X)
+
+        do_init = not (self.warm_start and hasattr(self, "converged_"))
+        n_init = self.n_init if do_init else 1
+        random_state = v.check_random_state(self.random_state)
+        n_threads = self._n_threads()
+
+        best = None
+        max_lower_bound = -np.inf
+        self.converged_ = False
+        for init in range(n_init):
+            self._verbose_init_start(init)
+            if do_init:
+                mixture = self._initial_mixture(X, w, random_state, inits, n_threads)
+                start_bound = -np.inf
+            else:
+                mixture = self._mixture()
+                start_bound = self.lower_bound_
+            if self.max_iter == 0:
+                # No EM: the initial parameters are the result (scikit-learn keeps the last).
+                best = (mixture, 0, False, [])
+                continue
+            result = _core.run_em(
+                X, w, mixture, float(self.tol), float(self.reg_covar), int(self.max_iter),
+                n_threads, float(start_bound), self._verbose_iteration,
+            )
+            self._verbose_init_end(result.lower_bound, result.converged)
+            if result.lower_bound > max_lower_bound or max_lower_bound == -np.inf:
+                max_lower_bound = result.lower_bound
+                best = (result.mixture, result.n_iter, result.converged, list(result.lower_bounds))
+
+        mixture, self.n_iter_, self.converged_, self.lower_bounds_ = best
+        self.lower_bound_ = max_lower_bound
+        self._set_mixture(mixture)
+        if not self.converged_ and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different init "
+                "parameters, or increase max_iter, tol, or check for degenerate data.",
+                ConvergenceWarning,
+            )
+        # Labels from the final parameters, so fit_predict(X) == fit(X).predict(X).
+        return self._query(X, "predict")[:, 0].astype(np.int64)
+
+    def _n_threads(self):
+        return 0 if self.n_threads is None else int(self.n_threads)
+
+    def _checked_inits(self, X):
+        n_features = X.shape[1]
+        k = self.n_components
+        return {
+            "weights": None
+            if self.weights_init is None
+            else v.check_weights_init(self.weights_init, k, X.dtype),
+            "means": None
+            if self.means_init is None
+            else v.check_means_init(self.means_init, k, n_features),
+            "precisions": None
+            if self.precisions_init is None
+            else v.check_precisions_init(self.precisions_init, self.covariance_type, k, n_features),
+        }
+
+    def _initial_mixture(self, X, w, random_state, inits, n_threads):
+        """Initial parameters: user-given ones, completed from initial responsibilities."""
+        cov_type = _CORE_TYPE[self.covariance_type]
+        n_samples, n_features = X.shape
+        k = self.n_components
+        if all(inits[key] is not None for key in ("weights", "means", "precisions")):
+            return _core.Mixture.from_precisions(
+                cov_type, inits["weights"], inits["means"],
+                _storage(inits["precisions"], self.covariance_type, n_features),
+            )
+        options = _core.PassOptions(n_threads)
+        if self.init_params == "kmeans":
+            seed = random_state.randint(np.iinfo(np.int32).max)
+            labels = _core.kmeans(X, w, k, seed, n_threads=n_threads).labels
+            stats = _core.moments_from_labels(X, w, labels, k, cov_type, options)
+        elif self.init_params == "random":
+            resp = random_state.uniform(size=(n_samples, k))
+            resp /= resp.sum(axis=1)[:, np.newaxis]
+            stats = _core.moments_from_responsibilities(X, w, resp, cov_type, options)
+        else:
+            # One row per component: the other rows have zero responsibility, so the moments
+            # of the chosen rows alone are the same and cost nothing.
+            if self.init_params == "random_from_data":
+                indices = random_state.choice(n_samples, size=k, replace=False)
+            else:  # k-means++
+                seed = random_state.randint(np.iinfo(np.int32).max)
+                indices = _core.kmeans_plusplus(X, w, k, seed, n_threads)
+            rows = np.ascontiguousarray(X[indices])
+            sub_w = np.ascontiguousarray(w[indices]) if w.size else w
+            stats = _core.moments_from_labels(
+                rows, sub_w, np.arange(k, dtype=np.int64), k, cov_type, options
+            )
+        start = _core.maximize(stats, float(self.reg_covar))
+        weights = start.weights if inits["weights"] is None else inits["weights"]
+        means = start.means if inits["means"] is None else inits["means"]
+        if inits["precisions"] is None:
+            return _core.Mixture.from_covariances(cov_type, weights, means, start.covariances)
+        return _core.Mixture.from_precisions(
+            cov_type, weights, means, _storage(inits["precisions"], self.covariance_type, n_features)
+        )
+
+    # ------------------------------------------------------- parameters <-> core
+
+    def _set_mixture(self, mixture):
+        n_features = mixture.n_features
+        self.weights_ = np.array(mixture.weights)
+        self.means_ = np.array(mixture.means)
+        self.covariances_ = _public(mixture.covariances, self.covariance_type, n_features)
+        self.precisions_cholesky_ = _public(mixture.precisions_cholesky, self.covariance_type, n_features)
+        self.precisions_ = _public(mixture.precisions(), self.covariance_type, n_features)
+
+    def _mixture(self):
+        """The core's view of the fitted attributes (so attributes set by hand are honoured)."""
+        n_features = self.means_.shape[1]
+        return _core.Mixture(
+            _CORE_TYPE[self.covariance_type],
+            np.ascontiguousarray(self.weights_, dtype=np.float64),
+            np.ascontiguousarray(self.means_, dtype=np.float64),
+            _storage(self.covariances_, self.covariance_type, n_features),
+            _storage(self.precisions_cholesky_, self.covariance_type, n_features),
+        )
+
+    def _query(self, X, output, mixture=None):
+        return _core.log_prob(X, mixture or self._mixture(), output, self._n_threads())
+
+    def _checked_X(self, X):
+        v.check_is_fitted(self, NotFittedError)
+        v.check_feature_names(self, X, reset=False)
+        X = v.check_array(X)
+        v.check_n_features(self, X, reset=False)
+        return X
+
+    # ------------------------------------------------------------------ queries
+
+    def score_samples(self, X):
+        """Log of the mixture density at each row of X: ndarray of shape (n_samples,)."""
+        return self._query(self._checked_X(X), "score_samples")[:, 0]
+
+    def score(self, X, y=None, sample_weight=None):
+        """Mean log-likelihood per sample of X (weighted by sample_weight when given)."""
+        log_density = self.score_samples(X)
+        if sample_weight is None:
+            return float(log_density.mean())
+        w = v.check_sample_weight(sample_weight, log_density.shape[0])
+        return float(np.dot(w, log_density) / w.sum())
+
+    def predict(self, X):
+        """Most probable component of each row: ndarray of shape (n_samples,)."""
+        return self._query(self._checked_X(X), "predict")[:, 0].astype(np.int64)
+
+    def predict_proba(self, X):
+        """Posterior probability of each component: ndarray of shape (n_samples, n_components)."""
+        return self._query(self._checked_X(X), "predict_proba")
+
+    def sample(self, n_samples=1):
+        """Draw samples from the fitted mixture, grouped by component.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,)
+            The component each sample came from (sorted: all of component 0 first, ...).
+        """
+        v.check_is_fitted(self, NotFittedError)
+        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples!r}. The sampling requires at least "
+                "one sample."
+            )
+        rng = v.check_random_state(self.random_state)
+        counts = rng.multinomial(n_samples, self.weights_)
+        n_features = self.means_.shape[1]
+        parts = []
+        for c, (mean, count) in enumerate(zip(self.means_, counts)):
+            if self.covariance_type == "full":
+                parts.append(rng.multivariate_normal(mean, self.covariances_[c], int(count)))
+            elif self.covariance_type == "tied":
+                parts.append(rng.multivariate_normal(mean, self.covariances_, int(count)))
+            else:
+                std = np.sqrt(self.covariances_[c])
+                parts.append(mean + rng.standard_normal(size=(int(count), n_features)) * std)
+        labels = np.repeat(np.arange(self.n_components, dtype=np.int64), counts)
+        return np.vstack(parts), labels
+
+    def _n_parameters(self):
+        """Number of free parameters of the model (as scikit-learn counts them)."""
+        return int(self._mixture().n_parameters())
+
+    def bic(self, X):
+        """Bayesian information criterion on X (lower is better)."""
+        n_samples = np.shape(X)[0]
+        return -2 * self.score(X) * n_samples + self._n_parameters() * np.log(n_samples)
+
+    def aic(self, X):
+        """Akaike information criterion on X (lower is better)."""
+        return -2 * self.score(X) * np.shape(X)[0] + 2 * self._n_parameters()
+
+    # ----------------------------------------------------------------- verbose
+
+    def _verbose_init_start(self, n_init):
+        if self.verbose >= 1:
+            print(f"Initialization {n_init}")
+            self._init_time = self._iter_time = time.time()
+
+    def _verbose_iteration(self, n_iter, lower_bound, change):
+        if self.verbose >= 1 and n_iter % self.verbose_interval == 0:
+            if self.verbose == 1:
+                print(f"  Iteration {n_iter}")
+            else:
+                now = time.time()
+                print(f"  Iteration {n_iter}\t time lapse {now - self._iter_time:.5f}s\t ll change {change:.5f}")
+                self._iter_time = now
+
+    def _verbose_init_end(self, lower_bound, converged):
+        if self.verbose == 1:
+            print(f"Initialization {'converged' if converged else 'did not converge'}.")
+        elif self.verbose >= 2:
+            state = "converged" if converged else "did not converge"
+            print(
+                f"Initialization {state}. time lapse {time.time() - self._init_time:.5f}s\t "
+                f"lower bound {lower_bound:.5f}."
+            )
