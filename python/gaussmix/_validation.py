@@ -58,13 +58,14 @@ def check_array(X, *, name="X", min_samples=1, allow_nan=False):
     if kind == "c":
         raise ValueError(f"Complex data not supported: {name} has dtype {arr.dtype}.")
     if kind in "OUSV" or kind not in "biuf":
+        # Object arrays of numbers are accepted; anything else keeps the exception type
+        # NumPy raised (TypeError for non-numbers, ValueError for non-numeric strings).
         try:
             arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"{name} must contain numbers, but it has dtype {arr.dtype} with values "
-                "that cannot be converted to float."
-            ) from None
+        except TypeError as exc:
+            raise TypeError(f"{name} must contain numbers (dtype {arr.dtype}): {exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"{name} must contain numbers (dtype {arr.dtype}): {exc}") from None
     if arr.ndim == 0:
         raise ValueError(
             f"Expected 2D array, got scalar array instead:\n{name}={arr!r}.\n"
