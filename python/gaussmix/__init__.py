@@ -13,7 +13,8 @@ except ImportError as exc:  # pragma: no cover - only when the extension was not
     ) from exc
 
 from ._gaussian_mixture import GaussianMixture
+from ._priors import GaussianPrior, default_prior
 
 __version__ = _core.__version__
 
-__all__ = ["GaussianMixture", "__version__"]
+__all__ = ["GaussianMixture", "GaussianPrior", "default_prior", "__version__"]
