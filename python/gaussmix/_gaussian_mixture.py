@@ -401,6 +401,61 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         labels = np.repeat(np.arange(self.n_components, dtype=np.int64), counts)
         return np.vstack(parts), labels
 
+    # ------------------------------------------------------------ conditioning
+
+    def condition(self, indices, values):
+        """The mixture of the remaining features given that features `indices` equal `values`.
+
+        Each component's weight is multiplied by its marginal density at `values` and the
+        weights renormalised; means and covariances follow the Gaussian conditioning formulas
+        mu_r + S_rg S_gg^-1 (values - mu_g) and S_rr - S_rg S_gg^-1 S_gr. The result keeps the
+        covariance type: a tied covariance conditions to the same matrix for every component,
+        and diag and spherical components have no cross-covariances, so conditioning leaves
+        their means and (restricted) variances unchanged and only re-weights them.
+
+        Parameters
+        ----------
+        indices : int, str or array-like of int or str
+            The conditioning features (column positions, or names when fitted on a dataframe).
+        values : float or array-like of shape (len(indices),)
+
+        Returns
+        -------
+        conditional : GaussianMixture
+            A fitted mixture over the remaining features, in their original order
+            (``n_features_in_ = n_features - len(indices)``). It was computed, not fitted:
+            ``n_iter_`` is 0, ``converged_`` True and ``lower_bound_`` -inf.
+
+        Raises
+        ------
+        ValueError
+            On repeated, out-of-range or non-integer indices, when no feature remains, or when
+            `values` has the wrong length, is not finite, or has zero density.
+        """
+        from ._conditioning import condition
+
+        return condition(self, indices, values)
+
+    def conditional_mean(self, X_given, given_indices):
+        """Regression: E[x_rest | x_given] for every row of X_given, vectorised.
+
+        Parameters
+        ----------
+        X_given : array-like of shape (n_samples, len(given_indices))
+            Values of the given features, columns in the order of `given_indices`.
+        given_indices : array-like of int or str
+
+        Returns
+        -------
+        mean : ndarray of shape (n_samples, n_features - len(given_indices))
+            The conditional mean of the remaining features (in their original order): the
+            components' conditional means averaged with their posterior probabilities given
+            the given features alone.
+        """
+        from ._conditioning import conditional_mean
+
+        return conditional_mean(self, X_given, given_indices)
+
     def _n_parameters(self):
         """Number of free parameters of the model (as scikit-learn counts them)."""
         return int(self._mixture().n_parameters())
