@@ -305,9 +305,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 seed = random_state.randint(np.iinfo(np.int32).max)
                 indices = _core.kmeans_plusplus(X, w, k, seed, n_threads)
             rows = np.ascontiguousarray(X[indices])
-            sub_w = np.ascontiguousarray(w[indices]) if w.size else w
+            # A seed stands for one sample whatever its weight: a row of weight 3 is three
+            # repeated rows of which the draw picked one, so equal initial weights either way.
             stats = _core.moments_from_labels(
-                rows, sub_w, np.arange(k, dtype=np.int64), k, cov_type, options
+                rows, np.empty(0), np.arange(k, dtype=np.int64), k, cov_type, options
             )
         start = _core.maximize(stats, float(self.reg_covar), prior)
         weights = start.weights if inits["weights"] is None else inits["weights"]
