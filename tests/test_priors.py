@@ -299,6 +299,18 @@ def test_bad_priors_raise(data, prior, covariance_type, message):
         GaussianMixture(2, covariance_type=covariance_type, prior=prior).fit(data)
 
 
+def test_default_prior_with_more_features_than_samples():
+    # A singular data covariance cannot be an inverse-Wishart scale: its diagonal stands in.
+    X = np.random.RandomState(0).rand(12, 20)
+    prior = gaussmix.default_prior(X, 2, "full")
+    np.testing.assert_allclose(prior.scale, np.diag(X.var(axis=0)) / 2 ** (2 / 20), rtol=1e-12)
+    counts = np.random.RandomState(1).randint(0, 4, size=12)
+    weighted = GaussianMixture(2, prior="default", random_state=0).fit(X, sample_weight=counts)
+    repeated = GaussianMixture(2, prior="default", random_state=0).fit(np.repeat(X, counts, axis=0))
+    np.testing.assert_allclose(weighted.means_, repeated.means_, rtol=1e-8)
+    np.testing.assert_allclose(weighted.covariances_, repeated.covariances_, rtol=1e-8, atol=1e-12)
+
+
 def test_constant_feature_needs_a_scale():
     X = np.c_[np.random.RandomState(0).normal(size=(30, 2)), np.ones(30)]
     with pytest.raises(ValueError, match="pass a scale"):

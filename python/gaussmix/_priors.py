@@ -83,6 +83,20 @@ def _data_moments(X, sample_weight):
     return mean, np.atleast_2d(cov)
 
 
+def _default_scale_matrix(cov):
+    """The data covariance, or its diagonal when it is singular.
+
+    With fewer samples than features (or collinear features) the covariance has no inverse and
+    cannot be an inverse-Wishart scale; the diagonal keeps each feature's own spread and is
+    positive definite unless a feature is constant.
+    """
+    try:
+        np.linalg.cholesky(cov)
+        return cov
+    except np.linalg.LinAlgError:
+        return np.diag(np.diag(cov))
+
+
 def _scale_for_type(scale, covariance_type, n_features):
     """A user or default scale reduced to the storage the core expects for the type."""
     s = np.array(scale, dtype=np.float64)  # a copy: the user's array stays untouched
@@ -114,7 +128,9 @@ def default_prior(X, n_components, covariance_type="full", sample_weight=None):
     n_features + 2, weight_concentration = 1 (flat), and scale = the (weighted, maximum
     likelihood) data covariance divided by ``n_components ** (2 / n_features)``: the volume of
     the data split evenly among the components. For 'diag' the scale keeps the covariance's
-    diagonal, for 'spherical' the mean of its diagonal.
+    diagonal, for 'spherical' the mean of its diagonal. When the data covariance is singular
+    (fewer samples than features, collinear features) 'full' and 'tied' use its diagonal; a
+    constant feature has no spread at all, and then a scale must be passed.
 
     Parameters
     ----------
@@ -181,7 +197,7 @@ def resolve_prior(prior, X, sample_weight, covariance_type, n_components):
     else:
         dof = _positive_real(prior.degrees_of_freedom, "degrees_of_freedom", min_dof)
     if prior.scale is None:
-        scale = data_cov / float(n_components) ** (2.0 / n_features)
+        scale = _default_scale_matrix(data_cov) / float(n_components) ** (2.0 / n_features)
     else:
         scale = prior.scale
     core_scale = _scale_for_type(scale, covariance_type, n_features)
