@@ -37,8 +37,8 @@ def _rows_from_data(random_state, w, n_samples, k):
     """k distinct seed rows for 'random_from_data'.
 
     Without weights (or with all weights equal) this is scikit-learn's uniform draw, random
-    stream included. With weights, rows are drawn with probability proportional to their weight,
-    so zero-weight rows are never seeds and a row of weight 3 is as likely as 3 repeated rows.
+    stream included. With weights, distinct rows are drawn with probability proportional to
+    their weight, so zero-weight rows are never seeds and heavy rows are the likeliest ones.
     """
     if w.size == 0 or np.all(w == w[0]):
         return random_state.choice(n_samples, size=k, replace=False)
