@@ -15,8 +15,9 @@ template <typename T>
 void bind_dtype(py::module_& m) {
   m.def("run_em",
         [](DataRef<T> X, WeightRef w, const Mixture& initial, double tol, double reg_covar,
-           int max_iter, int n_threads, double initial_lower_bound, py::object callback) {
-          const EmOptions options{tol, reg_covar, max_iter, n_threads};
+           int max_iter, int n_threads, double initial_lower_bound, py::object callback,
+           std::optional<Prior> prior) {
+          const EmOptions options{tol, reg_covar, max_iter, n_threads, std::move(prior)};
           IterationCallback cb = [&callback](int iter, double lb, double change) {
             py::gil_scoped_acquire acquire;
             check_signals();
@@ -27,7 +28,8 @@ void bind_dtype(py::module_& m) {
         },
         py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("initial"),
         py::arg("tol"), py::arg("reg_covar"), py::arg("max_iter"), py::arg("n_threads"),
-        py::arg("initial_lower_bound"), py::arg("callback") = py::none());
+        py::arg("initial_lower_bound"), py::arg("callback") = py::none(),
+        py::arg("prior") = py::none());
   m.def("kmeans",
         [](DataRef<T> X, WeightRef w, Index k, std::uint64_t seed, int max_iter, double tol,
            int n_threads) {

@@ -82,11 +82,27 @@ void bind_mixture(py::module_& m) {
       .def_readonly("n_samples", &SufficientStats::n_samples)
       .def("__iadd__", &SufficientStats::operator+=, py::return_value_policy::reference_internal);
 
+  py::class_<Prior>(m, "Prior")
+      .def(py::init([](double weight_concentration, Vector<double> mean, double mean_precision,
+                       double degrees_of_freedom, RowMatrix<double> scale) {
+             return Prior{weight_concentration, std::move(mean), mean_precision, degrees_of_freedom,
+                          std::move(scale)};
+           }),
+           py::kw_only(), py::arg("weight_concentration"), py::arg("mean"), py::arg("mean_precision"),
+           py::arg("degrees_of_freedom"), py::arg("scale"))
+      .def_readonly("weight_concentration", &Prior::weight_concentration)
+      .def_readonly("mean", &Prior::mean)
+      .def_readonly("mean_precision", &Prior::mean_precision)
+      .def_readonly("degrees_of_freedom", &Prior::degrees_of_freedom)
+      .def_readonly("scale", &Prior::scale)
+      .def("validate", &Prior::validate, py::arg("covariance_type"), py::arg("n_features"));
+
   m.def("maximize",
-        [](const SufficientStats& stats, double reg_covar) {
-          return maximize(stats, MaximizeOptions{reg_covar});
+        [](const SufficientStats& stats, double reg_covar, std::optional<Prior> prior) {
+          return maximize(stats, MaximizeOptions{reg_covar, std::move(prior)});
         },
-        py::arg("stats"), py::arg("reg_covar"));
+        py::arg("stats"), py::arg("reg_covar"), py::arg("prior") = py::none());
+  m.def("log_prior", &log_prior, py::arg("mixture"), py::arg("prior"));
 
   bind_dtype<double>(m);
   bind_dtype<float>(m);

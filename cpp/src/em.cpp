@@ -17,15 +17,19 @@ EmResult run_em(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sa
   result.mixture = initial;
   result.lower_bound = initial_lower_bound;
   const PassOptions pass{options.n_threads};
-  const MaximizeOptions mstep{options.reg_covar};
+  const MaximizeOptions mstep{options.reg_covar, options.prior};
+  if (options.prior) options.prior->validate(initial.covariance_type, initial.n_features());
   for (int iter = 1; iter <= options.max_iter; ++iter) {
     const double previous = result.lower_bound;
     // One pass: the E-step under the current parameters and the moments for the next ones. The
     // lower bound it reports belongs to the parameters it ran with, as in scikit-learn.
     const SufficientStats stats = accumulate<T>(X, sample_weight, result.mixture, pass);
     if (!(stats.weight_sum > 0.0)) throw InvalidArgument("the total sample weight must be positive");
+    // With a prior the objective is the log-posterior of the parameters the pass ran with; EM's
+    // MAP M-step never lowers it.
+    const double log_prior_value = options.prior ? log_prior(result.mixture, *options.prior) : 0.0;
     result.mixture = maximize(stats, mstep);
-    result.lower_bound = stats.log_likelihood / stats.weight_sum;
+    result.lower_bound = (stats.log_likelihood + log_prior_value) / stats.weight_sum;
     result.lower_bounds.push_back(result.lower_bound);
     result.n_iter = iter;
     const double change = result.lower_bound - previous;

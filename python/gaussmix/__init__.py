@@ -13,7 +13,16 @@ except ImportError as exc:  # pragma: no cover - only when the extension was not
     ) from exc
 
 from ._gaussian_mixture import GaussianMixture
+from ._model_selection import ModelSelectionResult, select_model
+from ._priors import GaussianPrior, default_prior
 
 __version__ = _core.__version__
 
-__all__ = ["GaussianMixture", "__version__"]
+__all__ = [
+    "GaussianMixture",
+    "GaussianPrior",
+    "ModelSelectionResult",
+    "default_prior",
+    "select_model",
+    "__version__",
+]

@@ -7,6 +7,7 @@ import numpy as np
 
 from . import _core
 from . import _validation as v
+from ._priors import resolve_prior
 from ._sklearn_compat import BaseEstimator, ConvergenceWarning, DensityMixin, NotFittedError
 
 _CORE_TYPE = {name: getattr(_core.CovarianceType, name) for name in v.COVARIANCE_TYPES}
@@ -30,6 +31,24 @@ def _public(storage, covariance_type, n_features):
     if covariance_type == "spherical":
         return a.reshape(-1)
     return a
+
+
+def _rows_from_data(random_state, w, n_samples, k):
+    """k distinct seed rows for 'random_from_data'.
+
+    Without weights (or with all weights equal) this is scikit-learn's uniform draw, random
+    stream included. With weights, distinct rows are drawn with probability proportional to
+    their weight, so zero-weight rows are never seeds and heavy rows are the likeliest ones.
+    """
+    if w.size == 0 or np.all(w == w[0]):
+        return random_state.choice(n_samples, size=k, replace=False)
+    n_positive = int(np.count_nonzero(w))
+    if n_positive < k:
+        raise ValueError(
+            f"init_params='random_from_data' needs at least n_components = {k} samples with "
+            f"positive weight, got {n_positive}."
+        )
+    return random_state.choice(n_samples, size=k, replace=False, p=w / w.sum())
 
 
 class GaussianMixture(DensityMixin, BaseEstimator):
@@ -72,6 +91,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     n_threads : int or None, default=None
         Threads of the C++ core (keyword-only, beyond scikit-learn). None uses every core.
         Results are identical for any thread count.
+    prior : None, 'default' or GaussianPrior, default=None
+        Keyword-only, beyond scikit-learn. None fits by maximum likelihood (scikit-learn's
+        behaviour). 'default' or a :class:`gaussmix.GaussianPrior` fits the posterior mode (MAP)
+        under conjugate priors (Fraley & Raftery 2007); fields of the GaussianPrior left as None
+        are filled from the data (see :func:`gaussmix.default_prior`). The prior keeps small or
+        collapsing components from producing singular covariances. reg_covar is still added
+        to every covariance after the MAP step; set it to 0 for the exact posterior mode.
 
     Attributes
     ----------
@@ -88,15 +114,23 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         EM iterations of the best initialisation.
     lower_bound_ : float
         Weighted mean log-likelihood per sample of the best initialisation (evaluated with the
-        parameters before its last M-step, as in scikit-learn).
+        parameters before its last M-step, as in scikit-learn). With a prior it is the
+        log-posterior per unit of sample weight, (log-likelihood + log-prior) / total weight,
+        the objective MAP-EM never decreases; `score` stays the plain log-likelihood.
     lower_bounds_ : list of float
         The lower bound after every iteration of the best initialisation.
+    prior_ : GaussianPrior
+        Only with a prior: the prior used, every field filled in.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X had string column names.
 
     Notes
     -----
+    With a prior, `bic` and `aic` use the log-likelihood at the MAP estimate and the usual
+    parameter count (as R's mclust does); they no longer bound anything exactly but remain the
+    customary way to compare MAP fits.
+
     Fitted attributes are float64 whatever the input dtype. float32 input is processed in
     float32 in the large per-sample products (for speed) with float64 sums and M-step.
     """
@@ -119,6 +153,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         verbose=0,
         verbose_interval=10,
         n_threads=None,
+        prior=None,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -135,6 +170,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.n_threads = n_threads
+        self.prior = prior
 
     # ------------------------------------------------------------------ fitting
 
@@ -174,6 +210,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
         w = v.check_sample_weight(sample_weight, n_samples)
         inits = self._checked_inits(X)
+        filled_prior, core_prior = resolve_prior(
+            self.prior, X, w, self.covariance_type, self.n_components
+        )
 
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
@@ -186,7 +225,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         for init in range(n_init):
             self._verbose_init_start(init)
             if do_init:
-                mixture = self._initial_mixture(X, w, random_state, inits, n_threads)
+                mixture = self._initial_mixture(X, w, random_state, inits, n_threads, core_prior)
                 start_bound = -np.inf
             else:
                 mixture = self._mixture()
@@ -197,7 +236,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 continue
             result = _core.run_em(
                 X, w, mixture, float(self.tol), float(self.reg_covar), int(self.max_iter),
-                n_threads, float(start_bound), self._verbose_iteration,
+                n_threads, float(start_bound), self._verbose_iteration, core_prior,
             )
             self._verbose_init_end(result.lower_bound, result.converged)
             if result.lower_bound > max_lower_bound or max_lower_bound == -np.inf:
@@ -206,6 +245,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         mixture, self.n_iter_, self.converged_, self.lower_bounds_ = best
         self.lower_bound_ = max_lower_bound
+        if filled_prior is not None:
+            self.prior_ = filled_prior
+        elif hasattr(self, "prior_"):
+            del self.prior_
         self._set_mixture(mixture)
         if not self.converged_ and self.max_iter > 0:
             warnings.warn(
@@ -234,7 +277,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             else v.check_precisions_init(self.precisions_init, self.covariance_type, k, n_features),
         }
 
-    def _initial_mixture(self, X, w, random_state, inits, n_threads):
+    def _initial_mixture(self, X, w, random_state, inits, n_threads, prior=None):
         """Initial parameters: user-given ones, completed from initial responsibilities."""
         cov_type = _CORE_TYPE[self.covariance_type]
         n_samples, n_features = X.shape
@@ -257,16 +300,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             # One row per component: the other rows have zero responsibility, so the moments
             # of the chosen rows alone are the same and cost nothing.
             if self.init_params == "random_from_data":
-                indices = random_state.choice(n_samples, size=k, replace=False)
+                indices = _rows_from_data(random_state, w, n_samples, k)
             else:  # k-means++
                 seed = random_state.randint(np.iinfo(np.int32).max)
                 indices = _core.kmeans_plusplus(X, w, k, seed, n_threads)
             rows = np.ascontiguousarray(X[indices])
-            sub_w = np.ascontiguousarray(w[indices]) if w.size else w
+            # A seed stands for one sample whatever its weight: a row of weight 3 is three
+            # repeated rows of which the draw picked one, so equal initial weights either way.
             stats = _core.moments_from_labels(
-                rows, sub_w, np.arange(k, dtype=np.int64), k, cov_type, options
+                rows, np.empty(0), np.arange(k, dtype=np.int64), k, cov_type, options
             )
-        start = _core.maximize(stats, float(self.reg_covar))
+        start = _core.maximize(stats, float(self.reg_covar), prior)
         weights = start.weights if inits["weights"] is None else inits["weights"]
         means = start.means if inits["means"] is None else inits["means"]
         if inits["precisions"] is None:
@@ -357,6 +401,61 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 parts.append(mean + rng.standard_normal(size=(int(count), n_features)) * std)
         labels = np.repeat(np.arange(self.n_components, dtype=np.int64), counts)
         return np.vstack(parts), labels
+
+    # ------------------------------------------------------------ conditioning
+
+    def condition(self, indices, values):
+        """The mixture of the remaining features given that features `indices` equal `values`.
+
+        Each component's weight is multiplied by its marginal density at `values` and the
+        weights renormalised; means and covariances follow the Gaussian conditioning formulas
+        mu_r + S_rg S_gg^-1 (values - mu_g) and S_rr - S_rg S_gg^-1 S_gr. The result keeps the
+        covariance type: a tied covariance conditions to the same matrix for every component,
+        and diag and spherical components have no cross-covariances, so conditioning leaves
+        their means and (restricted) variances unchanged and only re-weights them.
+
+        Parameters
+        ----------
+        indices : int, str or array-like of int or str
+            The conditioning features (column positions, or names when fitted on a dataframe).
+        values : float or array-like of shape (len(indices),)
+
+        Returns
+        -------
+        conditional : GaussianMixture
+            A fitted mixture over the remaining features, in their original order
+            (``n_features_in_ = n_features - len(indices)``). It was computed, not fitted:
+            ``n_iter_`` is 0, ``converged_`` True and ``lower_bound_`` -inf.
+
+        Raises
+        ------
+        ValueError
+            On repeated, out-of-range or non-integer indices, when no feature remains, or when
+            `values` has the wrong length, is not finite, or has zero density.
+        """
+        from ._conditioning import condition
+
+        return condition(self, indices, values)
+
+    def conditional_mean(self, X_given, given_indices):
+        """Regression: E[x_rest | x_given] for every row of X_given, vectorised.
+
+        Parameters
+        ----------
+        X_given : array-like of shape (n_samples, len(given_indices))
+            Values of the given features, columns in the order of `given_indices`.
+        given_indices : array-like of int or str
+
+        Returns
+        -------
+        mean : ndarray of shape (n_samples, n_features - len(given_indices))
+            The conditional mean of the remaining features (in their original order): the
+            components' conditional means averaged with their posterior probabilities given
+            the given features alone.
+        """
+        from ._conditioning import conditional_mean
+
+        return conditional_mean(self, X_given, given_indices)
 
     def _n_parameters(self):
         """Number of free parameters of the model (as scikit-learn counts them)."""

@@ -5,6 +5,7 @@
 #include "gaussmix/maximize.hpp"
 
 #include <functional>
+#include <optional>
 #include <limits>
 #include <vector>
 
@@ -15,6 +16,7 @@ struct EmOptions {
   double reg_covar = 1e-6;  ///< see MaximizeOptions
   int max_iter = 100;       ///< EM iterations at most; 0 returns the initial mixture
   int n_threads = 0;        ///< 0: the OpenMP default
+  std::optional<Prior> prior;  ///< MAP estimation (see maximize()); the bound is then a posterior
 };
 
 struct EmResult {
@@ -22,7 +24,8 @@ struct EmResult {
   int n_iter = 0;
   bool converged = false;
   /// Weighted mean log-likelihood of the data under the parameters that produced the final
-  /// mixture (the one before the last M-step), as scikit-learn's lower_bound_.
+  /// mixture (the one before the last M-step), as scikit-learn's lower_bound_. With a prior it
+  /// is the log-posterior per unit weight: (log-likelihood + log_prior) / total weight.
   double lower_bound = -std::numeric_limits<double>::infinity();
   std::vector<double> lower_bounds;  ///< one per iteration
 };

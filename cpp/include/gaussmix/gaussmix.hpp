@@ -7,5 +7,6 @@
 #include "gaussmix/kmeans.hpp"
 #include "gaussmix/maximize.hpp"
 #include "gaussmix/mixture.hpp"
+#include "gaussmix/prior.hpp"
 #include "gaussmix/stats.hpp"
 #include "gaussmix/types.hpp"

@@ -1,0 +1,288 @@
+"""select_model: fit every (n_components, covariance_type) pair with restarts and rank them."""
+
+import numbers
+import os
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _validation as v
+from ._gaussian_mixture import GaussianMixture
+from ._sklearn_compat import ConvergenceWarning
+
+__all__ = ["ModelSelectionResult", "select_model"]
+
+CRITERIA = ("bic", "aic", "icl")
+
+TABLE_DTYPE = np.dtype(
+    [
+        ("n_components", np.int64),
+        ("covariance_type", "U9"),
+        ("log_likelihood", np.float64),
+        ("n_parameters", np.int64),
+        ("bic", np.float64),
+        ("aic", np.float64),
+        ("icl", np.float64),
+        ("converged", np.bool_),
+        ("n_iter", np.int64),
+        ("error", "U200"),
+    ]
+)
+
+
+@dataclass
+class ModelSelectionResult:
+    """What :func:`select_model` returns.
+
+    Attributes
+    ----------
+    best_estimator_ : GaussianMixture
+        The fitted model with the lowest criterion (the first in table order on ties).
+    criterion : str
+        'bic', 'aic' or 'icl': the column the best model was chosen by.
+    table : numpy structured array of shape (n_combinations,)
+        One row per (n_components, covariance_type) in the order they were requested, with
+        fields n_components, covariance_type, log_likelihood (total, weighted, at the fitted
+        parameters), n_parameters, bic, aic, icl (all three lower is better), converged,
+        n_iter and error (empty, or why the fit failed; the criteria of a failed fit are +inf
+        and its log-likelihood NaN).
+    best_index_ : int
+        Row of the table that holds the best model.
+    """
+
+    best_estimator_: GaussianMixture
+    criterion: str
+    table: np.ndarray
+    best_index_: int
+
+    @property
+    def best_params_(self):
+        """{'n_components': ..., 'covariance_type': ...} of the best model."""
+        row = self.table[self.best_index_]
+        return {"n_components": int(row["n_components"]), "covariance_type": str(row["covariance_type"])}
+
+    def to_dicts(self):
+        """The table as a list of dicts (one per row, Python scalars)."""
+        return [{name: row[name].item() for name in self.table.dtype.names} for row in self.table]
+
+    def to_pandas(self):
+        """The table as a pandas DataFrame (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError(
+                "ModelSelectionResult.to_pandas() needs pandas; install it with `pip install pandas`."
+            ) from exc
+        return pd.DataFrame.from_records(self.table)
+
+    def plot(self, ax=None, criterion=None):
+        """Plot a criterion against n_components, one line per covariance type.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; None uses the current axes.
+        criterion : {'bic', 'aic', 'icl'}, default=None
+            None plots the criterion the model was selected by.
+
+        Returns
+        -------
+        ax : matplotlib Axes
+        """
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as exc:
+            raise ImportError(
+                "ModelSelectionResult.plot() needs matplotlib; install it with "
+                "`pip install gaussmix[plot]` (or `pip install matplotlib`)."
+            ) from exc
+        criterion = self.criterion if criterion is None else _check_criterion(criterion)
+        if ax is None:
+            ax = plt.gca()
+        for cov_type in dict.fromkeys(self.table["covariance_type"]):
+            rows = self.table[self.table["covariance_type"] == cov_type]
+            rows = rows[np.argsort(rows["n_components"], kind="stable")]
+            finite = np.isfinite(rows[criterion])
+            ax.plot(rows["n_components"][finite], rows[criterion][finite], marker="o", label=str(cov_type))
+        best = self.table[self.best_index_]
+        if criterion == self.criterion:
+            ax.plot([best["n_components"]], [best[criterion]], marker="*", markersize=14,
+                    color="black", linestyle="none", label="selected")
+        ax.set_xlabel("n_components")
+        ax.set_ylabel(f"{criterion.upper()} (lower is better)")
+        ax.legend(title="covariance_type")
+        return ax
+
+
+def _check_criterion(criterion):
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {CRITERIA}, got {criterion!r}.")
+    return criterion
+
+
+def _available_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def _entropy(resp, sample_weight):
+    """-sum_i w_i sum_c r_ic log r_ic (0 log 0 = 0)."""
+    plogp = np.where(resp > 0, resp * np.log(np.where(resp > 0, resp, 1.0)), 0.0)
+    per_row = -plogp.sum(axis=1)
+    return float(per_row.sum() if sample_weight.size == 0 else np.dot(sample_weight, per_row))
+
+
+def _fit_one(X, sample_weight, n_components, covariance_type, seed, n_init, n_threads, params):
+    """Fits one combination; returns (estimator or None, table row values)."""
+    est = GaussianMixture(
+        n_components, covariance_type=covariance_type, n_init=n_init, random_state=seed,
+        n_threads=n_threads, **params,
+    )
+    try:
+        est.fit(X, sample_weight=None if sample_weight.size == 0 else sample_weight)
+    except ValueError as exc:
+        # A combination the data cannot support (too many components, a singular covariance)
+        # is a result for the table, not a reason to lose the other fits.
+        row = (n_components, covariance_type, np.nan, 0, np.inf, np.inf, np.inf, False, 0,
+               str(exc)[:200])
+        return None, row
+    n_total = float(X.shape[0] if sample_weight.size == 0 else sample_weight.sum())
+    log_density = est.score_samples(X)
+    log_likelihood = float(log_density.sum() if sample_weight.size == 0
+                           else np.dot(sample_weight, log_density))
+    n_parameters = est._n_parameters()
+    bic = -2.0 * log_likelihood + n_parameters * np.log(n_total)
+    aic = -2.0 * log_likelihood + 2.0 * n_parameters
+    icl = bic + 2.0 * _entropy(est.predict_proba(X), sample_weight)
+    row = (n_components, covariance_type, log_likelihood, n_parameters, bic, aic, icl,
+           bool(est.converged_), int(est.n_iter_), "")
+    return est, row
+
+
+def select_model(
+    X,
+    n_components=range(1, 10),
+    covariance_types=("full", "tied", "diag", "spherical"),
+    *,
+    criterion="bic",
+    sample_weight=None,
+    n_init=1,
+    random_state=None,
+    n_jobs=None,
+    **params,
+):
+    """Fit a GaussianMixture for every (n_components, covariance_type) and pick the best.
+
+    Every combination is fitted with `n_init` restarts. BIC = -2 log L + p log N,
+    AIC = -2 log L + 2 p and ICL = BIC + 2 * entropy of the responsibilities (Biernacki et al.
+    2000), where log L is the (weighted) log-likelihood at the fitted parameters, p the number
+    of free parameters (scikit-learn's count) and N the number of samples (the total weight with
+    sample weights). Lower is better for all three. BIC and AIC equal scikit-learn's `bic(X)`
+    and `aic(X)` for the same parameters.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_components : int or iterable of int, default=range(1, 10)
+    covariance_types : str or iterable of str, default=('full', 'tied', 'diag', 'spherical')
+    criterion : {'bic', 'aic', 'icl'}, default='bic'
+    sample_weight : array-like of shape (n_samples,), default=None
+    n_init : int, default=1
+        Restarts per combination (the best lower bound is kept).
+    random_state : int, RandomState instance or None, default=None
+        Each combination gets its own seed drawn from this in table order, so the result does
+        not depend on n_jobs or on the order in which fits finish.
+    n_jobs : int or None, default=None
+        Fits run at the same time, in threads (the compiled core releases the GIL). None or -1:
+        one per available core. Each fit gets ``cores // n_jobs`` threads of its own (at least
+        one). Parallel fits are preferred over threads inside one fit: model selection is many
+        small fits, and a pass over a few thousand rows is too short to split among threads,
+        while separate fits share nothing. Results do not depend on n_jobs.
+    **params
+        Further GaussianMixture parameters for every fit (tol, reg_covar, max_iter,
+        init_params, prior, ...).
+
+    Returns
+    -------
+    result : ModelSelectionResult
+        ``result.best_estimator_``, ``result.table`` (one row per combination),
+        ``result.to_pandas()``, ``result.plot()``.
+
+    Raises
+    ------
+    ValueError
+        On bad arguments, or when no combination could be fitted.
+    """
+    _check_criterion(criterion)
+    X = v.check_array(X, min_samples=2)
+    w = v.check_sample_weight(sample_weight, X.shape[0])
+
+    if isinstance(n_components, numbers.Integral):
+        n_components = [n_components]
+    ks = list(n_components)
+    if not ks:
+        raise ValueError("n_components must name at least one number of components.")
+    for k in ks:
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+            raise ValueError(f"n_components must hold integers >= 1, got {k!r}.")
+    if isinstance(covariance_types, str):
+        covariance_types = [covariance_types]
+    types = list(covariance_types)
+    if not types:
+        raise ValueError("covariance_types must name at least one covariance type.")
+    for t in types:
+        if t not in v.COVARIANCE_TYPES:
+            raise ValueError(f"covariance_types must hold values from {v.COVARIANCE_TYPES}, got {t!r}.")
+    reserved = {"n_components", "covariance_type", "random_state", "n_init", "n_threads"} & set(params)
+    if reserved:
+        raise ValueError(f"{sorted(reserved)} are set by select_model itself; pass them as its own arguments.")
+    if isinstance(n_init, bool) or not isinstance(n_init, numbers.Integral) or n_init < 1:
+        raise ValueError(f"n_init must be an integer >= 1, got {n_init!r}.")
+
+    cores = _available_cores()
+    if n_jobs is None or n_jobs == -1:
+        n_jobs = cores
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be None, -1 or an integer >= 1, got {n_jobs!r}.")
+    combos = [(k, t) for t in types for k in ks]
+    n_jobs = min(n_jobs, len(combos))
+    threads_per_fit = max(1, cores // n_jobs)
+
+    rng = v.check_random_state(random_state)
+    seeds = rng.randint(np.iinfo(np.int32).max, size=len(combos))
+
+    def task(i):
+        k, t = combos[i]
+        return _fit_one(X, w, k, t, int(seeds[i]), n_init, threads_per_fit, params)
+
+    # Biggest fits first, so the last fit to finish is a small one.
+    order = sorted(range(len(combos)), key=lambda i: -combos[i][0])
+    with warnings.catch_warnings():
+        # Convergence is recorded per fit in the table; only the chosen model's is warned about.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if n_jobs == 1:
+            outputs = {i: task(i) for i in order}
+        else:
+            with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+                futures = {i: pool.submit(task, i) for i in order}
+                outputs = {i: f.result() for i, f in futures.items()}
+
+    table = np.array([outputs[i][1] for i in range(len(combos))], dtype=TABLE_DTYPE)
+    scores = table[criterion]
+    if not np.isfinite(scores).any():
+        raise ValueError(
+            "No combination could be fitted; the first error was: " + table["error"][0]
+        )
+    best = int(np.argmin(scores))
+    estimator = outputs[best][0]
+    if not estimator.converged_:
+        warnings.warn(
+            f"The selected model ({combos[best][0]} components, {combos[best][1]!r}) did not "
+            "converge; increase max_iter or tol.",
+            ConvergenceWarning,
+        )
+    return ModelSelectionResult(estimator, criterion, table, best)

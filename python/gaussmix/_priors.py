@@ -1,0 +1,219 @@
+"""Conjugate priors for MAP estimation: the user-facing GaussianPrior and the data-driven default."""
+
+import numbers
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+from . import _core
+
+__all__ = ["GaussianPrior", "default_prior"]
+
+
+@dataclass(frozen=True, eq=False)
+class GaussianPrior:
+    """Conjugate prior on a Gaussian mixture's parameters, for MAP estimation by EM.
+
+    The prior follows Fraley & Raftery (2007), "Bayesian regularization for normal mixture
+    estimation and model-based clustering" (the regularisation of R's mclust):
+
+    - weights ~ Dirichlet(weight_concentration, ..., weight_concentration);
+    - 'full': each covariance ~ InverseWishart(degrees_of_freedom, scale) and each mean given
+      its covariance ~ Normal(mean, covariance / mean_precision);
+    - 'tied': the shared covariance ~ InverseWishart(degrees_of_freedom, scale), means as above;
+    - 'diag': every variance ~ InverseGamma(degrees_of_freedom / 2, scale_j / 2), each mean
+      coordinate given its variance ~ Normal(mean_j, variance / mean_precision);
+    - 'spherical': each variance ~ InverseGamma(degrees_of_freedom / 2, scale / 2), the mean
+      given it ~ Normal(mean, variance * I / mean_precision).
+
+    Every field left as None is filled from the data when the mixture is fitted (see
+    :func:`default_prior`); the filled prior is stored on the estimator as ``prior_``.
+
+    Parameters
+    ----------
+    weight_concentration : float, default=1.0
+        Dirichlet concentration, >= 1. 1 is flat (the weights are estimated as without a prior);
+        larger values pull the weights towards equal ones, as if each component had
+        ``weight_concentration - 1`` extra samples.
+    mean : array-like of shape (n_features,), default=None
+        Prior centre of the component means. None: the (weighted) data mean.
+    mean_precision : float, default=0.01
+        Shrinkage kappa > 0: the prior mean counts as ``kappa`` samples in every component.
+    degrees_of_freedom : float, default=None
+        nu; must exceed n_features - 1 for 'full' and 'tied', and 0 for 'diag' and 'spherical'.
+        None: n_features + 2.
+    scale : float or array-like, default=None
+        Scale of the (inverse-Wishart or inverse-gamma) covariance prior: an
+        (n_features, n_features) symmetric positive definite matrix, a vector of shape
+        (n_features,) (its diagonal) or a scalar (times the identity). It is reduced to what the
+        covariance type needs: its diagonal for 'diag', the mean of its diagonal for
+        'spherical'. None: the data covariance divided by ``n_components ** (2 / n_features)``.
+    """
+
+    weight_concentration: float = 1.0
+    mean: object = None
+    mean_precision: float = 0.01
+    degrees_of_freedom: object = None
+    scale: object = None
+
+    def __repr__(self):
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                value = np.array2string(value, precision=4, threshold=8)
+            parts.append(f"{f.name}={value}")
+        return f"GaussianPrior({', '.join(parts)})"
+
+
+def _positive_real(value, name, minimum=0.0, strict=True):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"prior {name} must be a finite real number, got {value!r}.")
+    if (strict and not value > minimum) or (not strict and not value >= minimum):
+        relation = ">" if strict else ">="
+        raise ValueError(f"prior {name} must be {relation} {minimum}, got {value}.")
+    return float(value)
+
+
+def _data_moments(X, sample_weight):
+    """Weighted mean (n,) and covariance (n, n) of X, with the total weight as denominator."""
+    w = None if sample_weight is None or sample_weight.size == 0 else sample_weight
+    mean = np.average(X, axis=0, weights=w).astype(np.float64)
+    cov = np.cov(X, rowvar=False, aweights=w, bias=True, dtype=np.float64)
+    return mean, np.atleast_2d(cov)
+
+
+def _default_scale_matrix(cov):
+    """The data covariance, or its diagonal when it is singular.
+
+    With fewer samples than features (or collinear features) the covariance has no inverse and
+    cannot be an inverse-Wishart scale; the diagonal keeps each feature's own spread and is
+    positive definite unless a feature is constant.
+    """
+    try:
+        np.linalg.cholesky(cov)
+        return cov
+    except np.linalg.LinAlgError:
+        return np.diag(np.diag(cov))
+
+
+def _scale_for_type(scale, covariance_type, n_features):
+    """A user or default scale reduced to the storage the core expects for the type."""
+    s = np.array(scale, dtype=np.float64)  # a copy: the user's array stays untouched
+    if not np.isfinite(s).all():
+        raise ValueError("prior scale contains NaN or infinity.")
+    if s.ndim == 0:
+        matrix = float(s) * np.eye(n_features)
+    elif s.shape == (n_features,):
+        matrix = np.diag(s)
+    elif s.shape == (n_features, n_features):
+        matrix = s
+    else:
+        raise ValueError(
+            f"prior scale must be a scalar, shaped ({n_features},) or "
+            f"({n_features}, {n_features}); got shape {s.shape}."
+        )
+    if covariance_type in ("full", "tied"):
+        return np.ascontiguousarray(matrix)
+    diagonal = np.diag(matrix).copy()
+    if covariance_type == "diag":
+        return diagonal.reshape(1, n_features)
+    return np.array([[diagonal.mean()]])
+
+
+def default_prior(X, n_components, covariance_type="full", sample_weight=None):
+    """The data-driven default prior of Fraley & Raftery (2007), fully filled in.
+
+    mean = the (weighted) data mean, mean_precision = 0.01, degrees_of_freedom =
+    n_features + 2, weight_concentration = 1 (flat), and scale = the (weighted, maximum
+    likelihood) data covariance divided by ``n_components ** (2 / n_features)``: the volume of
+    the data split evenly among the components. For 'diag' the scale keeps the covariance's
+    diagonal, for 'spherical' the mean of its diagonal. When the data covariance is singular
+    (fewer samples than features, collinear features) 'full' and 'tied' use its diagonal; a
+    constant feature has no spread at all, and then a scale must be passed.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_components : int
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    prior : GaussianPrior
+        With every field set; ``scale`` has the type's shape: (n_features, n_features),
+        (n_features,) for 'diag', a float for 'spherical'.
+    """
+    from . import _validation as v
+
+    X = v.check_array(X)
+    w = v.check_sample_weight(sample_weight, X.shape[0])
+    return resolve_prior(GaussianPrior(), X, w, covariance_type, n_components)[0]
+
+
+def resolve_prior(prior, X, sample_weight, covariance_type, n_components):
+    """Fill a prior's missing fields from the data and build the core's Prior.
+
+    Parameters
+    ----------
+    prior : None, 'default' or GaussianPrior
+    X : ndarray of shape (n_samples, n_features), already checked
+    sample_weight : ndarray of shape (n_samples,) or empty (all ones)
+    covariance_type : str
+    n_components : int
+
+    Returns
+    -------
+    (filled, core) : (GaussianPrior, gaussmix._core.Prior), or (None, None) without a prior.
+    """
+    if prior is None:
+        return None, None
+    if isinstance(prior, str):
+        if prior != "default":
+            raise ValueError(f"prior must be None, 'default' or a GaussianPrior, got {prior!r}.")
+        prior = GaussianPrior()
+    if not isinstance(prior, GaussianPrior):
+        raise ValueError(
+            f"prior must be None, 'default' or a gaussmix.GaussianPrior, got {type(prior).__name__}."
+        )
+    n_features = X.shape[1]
+    need_data = prior.mean is None or prior.scale is None
+    data_mean, data_cov = _data_moments(X, sample_weight) if need_data else (None, None)
+
+    alpha = _positive_real(prior.weight_concentration, "weight_concentration", 1.0, strict=False)
+    kappa = _positive_real(prior.mean_precision, "mean_precision")
+    if prior.mean is None:
+        mean = data_mean
+    else:
+        mean = np.array(prior.mean, dtype=np.float64)
+        if mean.shape != (n_features,) or not np.isfinite(mean).all():
+            raise ValueError(
+                f"prior mean must be a finite vector of shape ({n_features},), got shape {mean.shape}."
+            )
+    min_dof = n_features - 1.0 if covariance_type in ("full", "tied") else 0.0
+    if prior.degrees_of_freedom is None:
+        dof = n_features + 2.0
+    else:
+        dof = _positive_real(prior.degrees_of_freedom, "degrees_of_freedom", min_dof)
+    if prior.scale is None:
+        scale = _default_scale_matrix(data_cov) / float(n_components) ** (2.0 / n_features)
+    else:
+        scale = prior.scale
+    core_scale = _scale_for_type(scale, covariance_type, n_features)
+    core = _core.Prior(
+        weight_concentration=alpha, mean=mean, mean_precision=kappa,
+        degrees_of_freedom=dof, scale=core_scale,
+    )
+    try:
+        core.validate(getattr(_core.CovarianceType, covariance_type), n_features)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    public_scale = {
+        "full": core_scale, "tied": core_scale, "diag": core_scale[0], "spherical": float(core_scale[0, 0])
+    }[covariance_type]
+    filled = replace(
+        prior, weight_concentration=alpha, mean=mean, mean_precision=kappa,
+        degrees_of_freedom=dof, scale=public_scale,
+    )
+    return filled, core
