@@ -1,0 +1,52 @@
+"""Smoke test of the benchmark script: it runs, its JSON has the documented fields, and both
+libraries reach the same lower bound from the same start (no timing assertions)."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("sklearn")
+pytest.importorskip("threadpoolctl")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(ROOT, "bench", "bench_em.py")
+
+TIMED = [
+    "gaussmix_s_per_iter", "sklearn_s_per_iter", "speedup", "gaussmix_x_floor", "sklearn_x_floor",
+    "gaussmix_1thread_s_per_iter", "threads_gain", "gaussmix_f32_s_per_iter", "float32_gain",
+    "predict_speedup", "score_samples_speedup",
+]
+
+
+def test_quick_json():
+    out = subprocess.run(
+        [sys.executable, SCRIPT, "--quick", "--json", "--repeats", "1", "--configs", "ACD",
+         "--fit-configs", "D"],
+        check=True, capture_output=True, text=True, timeout=600,
+    ).stdout
+    report = json.loads(out)
+    meta, rows = report["meta"], report["results"]
+    assert meta["quick"] is True
+    assert meta["gemm_gflops"]["float64"] > 0 and meta["gemm_gflops"]["float32"] > 0
+    assert [r["config"] for r in rows] == ["A", "C", "D"]
+    for row in rows:
+        for key in TIMED:
+            assert math.isfinite(row[key]) and row[key] > 0, key
+        assert row["gaussmix_mem_mb"] >= 0 and row["sklearn_mem_mb"] >= 0
+        # Same start, same iterations: the same answer.
+        assert row["same_lower_bound"], (row["lower_bound_gaussmix"], row["lower_bound_sklearn"])
+        assert math.isclose(row["lower_bound_gaussmix"], row["lower_bound_sklearn"], rel_tol=1e-6)
+        assert row["thread_count_identical"]
+        assert row["float32_max_rel_diff"] < 1e-3
+    fit = rows[-1]
+    assert fit["fit_gaussmix_s"] > 0 and fit["fit_sklearn_s"] > 0 and fit["fit_gaussmix_n_iter"] >= 1
+    assert "fit_gaussmix_s" not in rows[0]
+
+
+def test_rejects_unknown_config():
+    proc = subprocess.run([sys.executable, SCRIPT, "--configs", "Z"], capture_output=True, text=True)
+    assert proc.returncode != 0 and "unknown configs" in proc.stderr
