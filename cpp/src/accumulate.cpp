@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 namespace gaussmix {
@@ -33,9 +34,12 @@ void load_weights(const SampleWeights& w, Index r0, Index rows, Eigen::Ref<Vecto
 }
 
 // Turns weighted log-probabilities (rows x k) into responsibilities in place and returns the
-// per-row log-sum-exp in `lse`. Subtracting the row maximum keeps exp() in range.
+// per-row log-sum-exp in `lse`. Subtracting the row maximum keeps exp() in range. With `flush`,
+// terms below exp(-460) (float: exp(-57)) of the row's largest become exactly zero: they change
+// no sum visibly, and as subnormal numbers they would slow every later product a hundredfold.
 template <typename T>
-void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, Index first_row) {
+void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, Index first_row,
+                        bool flush = false) {
   const Index rows = lp.rows();
   lse = lp.rowwise().maxCoeff();
   for (Index i = 0; i < rows; ++i) {
@@ -46,7 +50,12 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, 
     }
   }
   lp.colwise() -= lse;
-  lp = lp.array().exp().matrix();
+  if (flush) {
+    const T floor = std::is_same<T, float>::value ? T(-57) : T(-460);
+    lp = (lp.array() < floor).select(T(0), lp.array().max(floor).exp()).matrix();
+  } else {
+    lp = lp.array().exp().matrix();
+  }
   const Vector<T> sums = lp.rowwise().sum();
   lp.array().colwise() /= sums.array();
   lse.array() += sums.array().log();
@@ -66,8 +75,7 @@ SufficientStats moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Samp
   const auto part = detail::partition_rows(m, B, detail::max_slots_for(type, k, n));
   std::vector<SufficientStats> partial(part.n_slots, SufficientStats::zeros(type, k, n, shift));
   detail::for_each_slot(part, options.n_threads, [&](Index s, Index begin, Index end) {
-    detail::Workspace<T> ws;
-    ws.reserve(B, k, n);
+    auto& ws = detail::thread_workspace<T>(B, k, n);
     auto& st = partial[s];
     for (Index r0 = begin; r0 < end; r0 += B) {
       const Index rows = std::min(B, end - r0);
@@ -142,9 +150,8 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
   const auto part = detail::partition_rows(m, B, detail::max_slots_for(type, k, n));
   std::vector<SufficientStats> partial(part.n_slots, SufficientStats::zeros(type, k, n, shift));
   detail::for_each_slot(part, options.n_threads, [&](Index s, Index begin, Index end) {
-    detail::Workspace<T> ws;
-    ws.reserve(B, k, n);
-    Vector<T> lse(B);
+    auto& ws = detail::thread_workspace<T>(B, k, n);
+    auto& lse = ws.lse;
     auto& st = partial[s];
     for (Index r0 = begin; r0 < end; r0 += B) {
       const Index rows = std::min(B, end - r0);
@@ -153,7 +160,7 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
       auto lp = ws.log_prob.topRows(rows);
       detail::weighted_log_prob_block<T>(prep, xc, ws, lp);
       auto lse_b = lse.head(rows);
-      normalize_log_prob<T>(lp, lse_b, r0);
+      normalize_log_prob<T>(lp, lse_b, r0, /*flush=*/true);
       auto rw = ws.row_weight.head(rows);
       load_weights<T>(w, r0, rows, rw);
       lp.array().colwise() *= rw.array();
@@ -211,9 +218,8 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
   // No reduction here, so any split works; reuse the accumulate partition for load balance.
   const auto part = detail::partition_rows(m, B, 64);
   detail::for_each_slot(part, options.n_threads, [&](Index, Index begin, Index end) {
-    detail::Workspace<T> ws;
-    ws.reserve(B, k, n);
-    Vector<T> lse(B);
+    auto& ws = detail::thread_workspace<T>(B, k, n);
+    auto& lse = ws.lse;
     for (Index r0 = begin; r0 < end; r0 += B) {
       const Index rows = std::min(B, end - r0);
       auto xc = ws.xc.topRows(rows);

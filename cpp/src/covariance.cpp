@@ -2,11 +2,65 @@
 #include "gaussmix/detail/covariance.hpp"
 
 #include <cmath>
+#include <type_traits>
 
 namespace gaussmix::detail {
 
 namespace {
 constexpr double kLog2Pi = 1.8378770664093454835606594728112;
+
+// Features up to this many take the transposed, vectorised-over-rows path for full covariances;
+// above it one matrix product per block does the E-step.
+constexpr Index kSmallFeatures = 4;
+
+// The forms the fast kernels read, computed in double and rounded once to T.
+template <typename T>
+void prepare_fast_paths(const Mixture& mixture, const Vector<double>& centre, Prepared<T>& p) {
+  const Index k = p.k, n = p.n;
+  const RowMatrix<double> rel = mixture.means.rowwise() - centre.transpose();
+  if (p.type == CovarianceType::Full && n > kSmallFeatures) {
+    // E-step as one product per block and group of components: y = xc [U_c ...], then
+    // (y_c - means_c U_c) squared and summed. Within a group the columns are feature-major
+    // (column j*g + c holds feature j of component c), so the sums over features run as
+    // element-wise, vectorised additions across the group's components.
+    p.group = std::max<Index>(1, std::min<Index>(k, Workspace<T>::kProductCols / n));
+    RowMatrix<double> stacked(n, k * n), offset(1, k * n);
+    for (Index c0 = 0; c0 < k; c0 += p.group) {
+      const Index g = std::min(p.group, k - c0);
+      for (Index c = c0; c < c0 + g; ++c) {
+        const RowMatrix<double> U = mixture.precisions_cholesky.middleRows(c * n, n)
+                                        .triangularView<Eigen::Upper>();
+        const RowMatrix<double> off = rel.row(c) * U;
+        for (Index j = 0; j < n; ++j) {
+          stacked.col(c0 * n + j * g + (c - c0)) = U.col(j);
+          offset(0, c0 * n + j * g + (c - c0)) = off(0, j);
+        }
+      }
+    }
+    p.stacked = stacked.cast<T>();
+    p.stacked_offset = offset.cast<T>();
+  } else if (p.type == CovarianceType::Diag || p.type == CovarianceType::Spherical) {
+    RowMatrix<double> scale(k, n);
+    for (Index c = 0; c < k; ++c) {
+      if (p.type == CovarianceType::Diag) {
+        scale.row(c) = mixture.precisions_cholesky.row(c);
+      } else {
+        scale.row(c).setConstant(mixture.precisions_cholesky(c, 0));
+      }
+    }
+    p.diag_scale = scale.cast<T>();
+    p.diag_offset = rel.cwiseProduct(scale).cast<T>();
+  }
+}
+
+// xt (n x rows) = xc transposed, so that each feature's values for the block are contiguous and
+// the per-component arithmetic below runs vectorised over rows.
+template <typename T>
+auto transposed(const Eigen::Ref<const RowMatrix<T>>& xc, Workspace<T>& ws) {
+  auto xt = ws.xt.leftCols(xc.rows());
+  xt = xc.transpose();
+  return xt;
+}
 }
 
 template <typename T>
@@ -43,6 +97,7 @@ Prepared<T> prepare(const Mixture& mixture) {
     case CovarianceType::Full:
       break;
   }
+  prepare_fast_paths(mixture, centre, p);
   return p;
 }
 
@@ -50,40 +105,76 @@ template <typename T>
 void weighted_log_prob_block(const Prepared<T>& p, const Eigen::Ref<const RowMatrix<T>>& xc,
                              Workspace<T>& ws, Eigen::Ref<RowMatrix<T>> out) {
   const Index rows = xc.rows(), n = p.n;
-  auto diff = ws.diff.topRows(rows);
-  auto prod = ws.prod.topRows(rows);
   const T half = T(0.5);
   switch (p.type) {
     case CovarianceType::Full:
-      // Differences from each mean first, then the triangular product: no cancellation between
-      // large products, and half the flops of a general product.
-      for (Index c = 0; c < p.k; ++c) {
-        diff = xc.rowwise() - p.means.row(c);
-        prod.noalias() = diff * p.prec_chol.middleRows(c * n, n).template triangularView<Eigen::Upper>();
-        out.col(c) = (-half * prod.rowwise().squaredNorm()).array() + p.log_norm[c];
+      if (n > kSmallFeatures) {
+        // The Mahalanobis terms of a group of components in one product of the block with
+        // their stacked factors (groups keep the product buffer in cache), then the offsets
+        // means_c U_c subtracted and each component's segment squared and summed.
+        for (Index c0 = 0; c0 < p.k; c0 += p.group) {
+          const Index g = std::min(p.group, p.k - c0);
+          auto y = ws.prod.topLeftCorner(rows, g * n);
+          y.noalias() = xc * p.stacked.middleCols(c0 * n, g * n);
+          const T* off = p.stacked_offset.data() + c0 * n;
+          T* acc = ws.scratch.data();
+          for (Index i = 0; i < rows; ++i) {
+            const T* yi = &y(i, 0);
+            for (Index c = 0; c < g; ++c) acc[c] = T(0);
+            for (Index j = 0; j < n; ++j) {
+              const T* yj = yi + j * g;
+              const T* oj = off + j * g;
+              for (Index c = 0; c < g; ++c) {
+                const T d = yj[c] - oj[c];
+                acc[c] += d * d;
+              }
+            }
+            for (Index c = 0; c < g; ++c) out(i, c0 + c) = p.log_norm[c0 + c] - half * acc[c];
+          }
+        }
+      } else {
+        // Few features: a product would be all overhead. Differences first, then the
+        // triangular factor, vectorised over the block's rows.
+        const auto xt = transposed<T>(xc, ws);
+        auto acc = ws.colvec.head(rows);
+        auto yj = ws.scratch.head(rows);
+        for (Index c = 0; c < p.k; ++c) {
+          const auto U = p.prec_chol.middleRows(c * n, n);
+          acc.setZero();
+          for (Index j = 0; j < n; ++j) {
+            yj = (xt.row(0).transpose().array() - p.means(c, 0)) * U(0, j);
+            for (Index l = 1; l <= j; ++l)
+              yj.array() += (xt.row(l).transpose().array() - p.means(c, l)) * U(l, j);
+            acc.array() += yj.array().square();
+          }
+          out.col(c) = (p.log_norm[c] - half * acc.array()).matrix();
+        }
       }
       break;
-    case CovarianceType::Tied:
+    case CovarianceType::Tied: {
       // One product for all components: (x - m_c) U = x U - m_c U.
+      auto prod = ws.prod.topLeftCorner(rows, n);
       prod.noalias() = xc * p.prec_chol.template triangularView<Eigen::Upper>();
       for (Index c = 0; c < p.k; ++c) {
         out.col(c) = (-half * (prod.rowwise() - p.tied_means_prec.row(c)).rowwise().squaredNorm()).array() +
                      p.log_norm[c];
       }
       break;
+    }
     case CovarianceType::Diag:
+    case CovarianceType::Spherical: {
+      // sum_j (x_j s_cj - m_cj s_cj)^2 with s the per-feature factor: a scaled difference per
+      // feature, vectorised over rows; no product needed.
+      const auto xt = transposed<T>(xc, ws);
+      auto acc = ws.colvec.head(rows);
       for (Index c = 0; c < p.k; ++c) {
-        diff = xc.rowwise() - p.means.row(c);
-        out.col(c).noalias() = diff.array().square().matrix() * (-half * p.prec.row(c).transpose());
-        out.col(c).array() += p.log_norm[c];
+        acc = (xt.row(0).transpose().array() * p.diag_scale(c, 0) - p.diag_offset(c, 0)).square().matrix();
+        for (Index j = 1; j < n; ++j)
+          acc.array() += (xt.row(j).transpose().array() * p.diag_scale(c, j) - p.diag_offset(c, j)).square();
+        out.col(c) = (p.log_norm[c] - half * acc.array()).matrix();
       }
       break;
-    case CovarianceType::Spherical:
-      for (Index c = 0; c < p.k; ++c) {
-        diff = xc.rowwise() - p.means.row(c);
-        out.col(c) = (diff.rowwise().squaredNorm() * (-half * p.prec(c, 0))).array() + p.log_norm[c];
-      }
-      break;
+    }
   }
 }
 
@@ -94,11 +185,12 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
                               const RowMatrix<T>& rel_shift, Workspace<T>& ws,
                               SufficientStats& stats) {
   const Index rows = xc.rows(), n = xc.cols(), k = resp.cols();
-  auto diff = ws.diff.topRows(rows);
-  stats.n_k += resp.colwise().sum().transpose().template cast<double>();
+  const Vector<T> nk_block = resp.colwise().sum().transpose();
+  stats.n_k += nk_block.template cast<double>();
   if (type == CovarianceType::Tied) {
     // Common shift: first moments by one product, and one total second moment taken in double
     // (it is the difference of two large terms in maximize, so it needs the extra digits).
+    auto diff = ws.diff.topRows(rows);
     diff = xc.rowwise() - rel_shift.row(0);
     stats.s1.noalias() += (resp.transpose() * diff).template cast<double>();
     auto& cd = ws.centred_double;
@@ -106,27 +198,62 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
     stats.s2.template selfadjointView<Eigen::Lower>().rankUpdate(cd.transpose());
     return;
   }
+  if (type == CovarianceType::Full && n > kSmallFeatures) {
+    // For a group of components one product xc^T [z_c ...] with z_c = r_c (xc - shift_c): it
+    // gives sum_i r_ic xc_i (xc_i - shift_c)^T, from which the moments about the shift follow by
+    // subtracting shift_c s1_c^T, with s1_c = sum_i z_c,i. Only one factor is centred on the
+    // component, so float data lose digits in proportion to |shift_c| / spread, not its square.
+    const Index g_max = std::max<Index>(1, std::min<Index>(k, Workspace<T>::kProductCols / n));
+    for (Index c0 = 0; c0 < k; c0 += g_max) {
+      const Index g = std::min(g_max, k - c0);
+      auto z = ws.prod.topLeftCorner(rows, g * n);
+      for (Index c = 0; c < g; ++c) {
+        z.middleCols(c * n, n) =
+            (xc.rowwise() - rel_shift.row(c0 + c)).array().colwise() * resp.col(c0 + c).array();
+      }
+      auto S = ws.moments.topLeftCorner(n, g * n);
+      S.noalias() = xc.transpose() * z;
+      for (Index c = 0; c < g; ++c) {
+        const Index cc = c0 + c;
+        if (nk_block[cc] == T(0)) continue;
+        const Vector<double> s1 = z.middleCols(c * n, n).colwise().sum().transpose().template cast<double>();
+        const Vector<double> shift = rel_shift.row(cc).transpose().template cast<double>();
+        stats.s2.middleRows(cc * n, n) +=
+            S.middleCols(c * n, n).template cast<double>() - shift * s1.transpose();
+        stats.s1.row(cc) += s1.transpose();
+      }
+    }
+    return;
+  }
+  // Few features (full) and diag/spherical: differences per feature vectorised over rows, and
+  // the sums as dot products, gathered per block in T before entering the double statistics.
+  const auto xt = transposed<T>(xc, ws);
+  auto r = ws.colvec.head(rows);
+  auto rd = ws.rdt.leftCols(rows);
+  auto d = ws.dt.leftCols(rows);
   for (Index c = 0; c < k; ++c) {
-    diff = xc.rowwise() - rel_shift.row(c);
-    const auto r = resp.col(c);
-    stats.s1.row(c).noalias() += (r.transpose() * diff).template cast<double>();
+    if (nk_block[c] == T(0)) continue;
+    r = resp.col(c);
+    for (Index j = 0; j < n; ++j) {
+      d.row(j) = xt.row(j).array() - rel_shift(c, j);
+      rd.row(j) = d.row(j).cwiseProduct(r.transpose());
+      stats.s1(c, j) += static_cast<double>(rd.row(j).sum());
+    }
     switch (type) {
-      case CovarianceType::Full: {
-        // Second moments as a symmetric rank-`rows` update with sqrt(r)-scaled differences;
-        // only the lower triangle is kept, maximize() mirrors it.
-        auto scaled = ws.prod.topRows(rows);
-        scaled = diff.array().colwise() * r.array().sqrt();
-        ws.s2_block.setZero();
-        ws.s2_block.template selfadjointView<Eigen::Lower>().rankUpdate(scaled.transpose());
-        stats.s2.middleRows(c * n, n) += ws.s2_block.template cast<double>();
+      case CovarianceType::Full:
+        for (Index j = 0; j < n; ++j)
+          for (Index l = j; l < n; ++l)
+            stats.s2(c * n + l, j) += static_cast<double>(rd.row(l).dot(d.row(j)));
+        break;
+      case CovarianceType::Diag:
+        for (Index j = 0; j < n; ++j) stats.s2(c, j) += static_cast<double>(rd.row(j).dot(d.row(j)));
+        break;
+      case CovarianceType::Spherical: {
+        T total = T(0);
+        for (Index j = 0; j < n; ++j) total += rd.row(j).dot(d.row(j));
+        stats.s2(c, 0) += static_cast<double>(total);
         break;
       }
-      case CovarianceType::Diag:
-        stats.s2.row(c).noalias() += (r.transpose() * diff.array().square().matrix()).template cast<double>();
-        break;
-      case CovarianceType::Spherical:
-        stats.s2(c, 0) += static_cast<double>(r.dot(diff.rowwise().squaredNorm()));
-        break;
       case CovarianceType::Tied:
         break;
     }
@@ -134,10 +261,12 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
 }
 
 Index block_rows_for(Index k, Index n) {
-  // Keep a block's working set (rows x (k + 3n) scalars) near 256 KiB of double.
-  const Index per_row = k + 3 * n + 4;
-  const Index rows = (Index(1) << 15) / per_row;
-  return std::max<Index>(64, std::min<Index>(1024, rows));
+  // The product path keeps rows x (n + 1 + 256) scalars of a block in a core's L2 cache; the
+  // vectorised-over-rows paths want long rows for little loop overhead, within the same bound.
+  if (n <= kSmallFeatures) return 1024;
+  const Index per_row = n + k + std::min<Index>(k * n, Workspace<double>::kProductCols) + 8;
+  const Index rows = (Index(1) << 17) / per_row;
+  return std::max<Index>(64, std::min<Index>(512, rows));
 }
 
 Index max_slots_for(CovarianceType type, Index k, Index n) {

@@ -4,6 +4,8 @@
 #include "gaussmix/mixture.hpp"
 #include "gaussmix/stats.hpp"
 
+#include <algorithm>
+
 namespace gaussmix::detail {
 
 /// A mixture cast to the data's precision T and re-expressed about a common centre, so blocks of
@@ -19,29 +21,64 @@ struct Prepared {
   RowMatrix<T> prec;            ///< diag (k, n) and spherical (k, 1): squared factors (precisions)
   RowMatrix<T> tied_means_prec; ///< tied: (k, n) row c = (means_c) * U
   Vector<T> log_norm;           ///< (k) log weight + log det U - n/2 log(2 pi)
+  // Fast-path forms, filled by prepare() as the type and size call for them:
+  RowMatrix<T> stacked;         ///< full, n > 4: (n, k*n) the factors U_c side by side
+  RowMatrix<T> stacked_offset;  ///< full, n > 4: (1, k*n) the products means_c * U_c
+  RowMatrix<T> diag_scale;      ///< diag and spherical: (k, n) the factors per feature
+  RowMatrix<T> diag_offset;     ///< diag and spherical: (k, n) means times the factors
+  Index group = 1;              ///< full, n > 4: components per product, to stay in cache
 };
 
 template <typename T>
 Prepared<T> prepare(const Mixture& mixture);
 
-/// Scratch buffers of one thread, sized once per pass for blocks of up to `rows` rows.
+/// Scratch buffers of one thread, sized for blocks of up to `rows` rows. Obtained through
+/// thread_workspace(), which keeps one per thread and type alive between passes so that the EM
+/// loop allocates nothing per block or per iteration once the sizes are known.
 template <typename T>
 struct Workspace {
   RowMatrix<T> xc, diff, prod, log_prob, resp;
-  Vector<T> row_weight, colvec;
-  RowMatrix<T> s2_block;
+  RowMatrix<T> xt;        ///< (n, rows) the centred block transposed: one feature per row
+  Vector<T> row_weight, colvec, lse, scratch;
+  RowMatrix<T> dt, rdt;   ///< (n, rows) differences from a shift, and those times r
+  RowMatrix<T> moments;   ///< (n, up to kProductCols) moment products of one block
   RowMatrix<double> centred_double;
   void reserve(Index rows, Index k, Index n) {
-    xc.resize(rows, n);
-    diff.resize(rows, n);
-    prod.resize(rows, n);
-    log_prob.resize(rows, k);
-    resp.resize(rows, k);
-    row_weight.resize(rows);
-    colvec.resize(rows);
-    s2_block.resize(n, n);
+    grow(xc, rows, n);
+    grow(xt, n, rows);
+    grow(diff, rows, n);
+    grow(prod, rows, std::max<Index>(n, std::min<Index>(k * n, kProductCols)));
+    grow(log_prob, rows, k);
+    grow(resp, rows, k);
+    grow(row_weight, rows);
+    grow(colvec, rows);
+    grow(lse, rows);
+    grow(dt, n, rows);
+    grow(rdt, n, rows);
+    grow(moments, n, std::max<Index>(n, std::min<Index>(k * n, kProductCols)));
+    grow(scratch, std::max<Index>(rows, k));
+  }
+  /// Columns of the E-step product buffer: rows x kProductCols scalars stay in a core's cache.
+  static constexpr Index kProductCols = 512;
+
+ private:
+  template <class M>
+  static void grow(M& m, Index r, Index c) {
+    if (m.rows() != r || m.cols() != c) m.resize(r, c);
+  }
+  template <class V>
+  static void grow(V& v, Index r) {
+    if (v.size() != r) v.resize(r);
   }
 };
+
+/// This thread's workspace for T, reserved for (rows, k, n).
+template <typename T>
+Workspace<T>& thread_workspace(Index rows, Index k, Index n) {
+  thread_local Workspace<T> ws;
+  ws.reserve(rows, k, n);
+  return ws;
+}
 
 /// log weight_c + log N(x_i | c) for the centred rows xc (rows x n) into out (rows x k).
 template <typename T>
