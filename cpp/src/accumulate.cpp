@@ -34,9 +34,13 @@ void load_weights(const SampleWeights& w, Index r0, Index rows, Eigen::Ref<Vecto
 }
 
 // Turns weighted log-probabilities (rows x k) into responsibilities in place and returns the
-// per-row log-sum-exp in `lse`. Subtracting the row maximum keeps exp() in range. With `flush`,
-// terms below exp(-460) (float: exp(-57)) of the row's largest become exactly zero: they change
-// no sum visibly, and as subnormal numbers they would slow every later product a hundredfold.
+// per-row log-sum-exp in `lse`. Subtracting the row maximum keeps exp() in range.
+//
+// Terms below a floor (relative to the row's largest) become exactly 0: below the smallest normal
+// number, because Eigen's vectorised exp clamps differently on different instruction sets and
+// would otherwise leave a far component a subnormal sliver of responsibility on some machines
+// only; and, with `flush` (the EM pass), already below exp(-460) (float: exp(-57)), where no sum
+// changes visibly but subnormal products later on would slow the moment products a hundredfold.
 template <typename T>
 void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, Index first_row,
                         bool flush = false) {
@@ -50,12 +54,13 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, 
     }
   }
   lp.colwise() -= lse;
-  if (flush) {
-    const T floor = std::is_same<T, float>::value ? T(-57) : T(-460);
-    lp = (lp.array() < floor).select(T(0), lp.array().max(floor).exp()).matrix();
-  } else {
-    lp = lp.array().exp().matrix();
-  }
+  const T floor = flush ? (std::is_same<T, float>::value ? T(-57) : T(-460))
+                        : T(std::log(std::numeric_limits<T>::min()));
+  // The vectorised exp of the clamped values, then the clamped ones (which came out near
+  // exp(floor), a normal number) set to zero; a select around exp would not vectorise.
+  lp = lp.array().max(floor).exp().matrix();
+  const T cut = T(2) * std::exp(floor);
+  lp = (lp.array() < cut).select(T(0), lp.array()).matrix();
   const Vector<T> sums = lp.rowwise().sum();
   lp.array().colwise() /= sums.array();
   lse.array() += sums.array().log();

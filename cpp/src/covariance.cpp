@@ -40,17 +40,54 @@ void prepare_fast_paths(const Mixture& mixture, const Vector<double>& centre, Pr
     p.stacked = stacked.cast<T>();
     p.stacked_offset = offset.cast<T>();
   } else if (p.type == CovarianceType::Diag || p.type == CovarianceType::Spherical) {
-    RowMatrix<double> scale(k, n);
+    const Vector<double> log_det = mixture.log_det_precision_cholesky();
+    Vector<double> log_norm_d(k);
+    for (Index c = 0; c < k; ++c)
+      log_norm_d[c] = std::log(mixture.weights[c]) + log_det[c] - 0.5 * static_cast<double>(n) * kLog2Pi;
+    // log N = log_norm - 1/2 sum_j p_cj (x_j - m_cj)^2 as one product of [x^2, x] with
+    // [-p/2; p m] plus a constant, in double: the expansion cancels about (|m| / spread)^2 digits,
+    // which double can spare for data centred on the mixture and float cannot.
+    RowMatrix<double> w(2 * n, k), cst(1, k);
     for (Index c = 0; c < k; ++c) {
-      if (p.type == CovarianceType::Diag) {
-        scale.row(c) = mixture.precisions_cholesky.row(c);
-      } else {
-        scale.row(c).setConstant(mixture.precisions_cholesky(c, 0));
+      for (Index j = 0; j < n; ++j) {
+        const double f = p.type == CovarianceType::Diag ? mixture.precisions_cholesky(c, j)
+                                                        : mixture.precisions_cholesky(c, 0);
+        const double prec = f * f;
+        w(j, c) = -0.5 * prec;
+        w(n + j, c) = prec * rel(c, j);
       }
+      cst(0, c) = log_norm_d[c] -
+                  0.5 * (rel.row(c).array().square() * (-2.0 * w.col(c).head(n).transpose().array())).sum();
     }
-    p.diag_scale = scale.cast<T>();
-    p.diag_offset = rel.cwiseProduct(scale).cast<T>();
+    p.diag_w = std::move(w);
+    p.diag_const = std::move(cst);
   }
+}
+
+constexpr Index kChunk = 8;
+
+// out[w] = ln[w] - 0.5 sum_j (y[j*g + w] - off[j*g + w])^2 for w < W: the squared norms of W
+// components whose features lie g apart.
+template <typename T, Index W>
+inline void sum_squares(const T* y, const T* off, Index g, Index n, const T* ln, T* out) {
+  T acc[W] = {};
+  for (Index j = 0; j < n; ++j) {
+    for (Index w = 0; w < W; ++w) {
+      const T d = y[j * g + w] - off[j * g + w];
+      acc[w] += d * d;
+    }
+  }
+  for (Index w = 0; w < W; ++w) out[w] = ln[w] - T(0.5) * acc[w];
+}
+
+// The block's [x^2, x] in double, for the diag and spherical products.
+template <typename T>
+auto powers_of(const Eigen::Ref<const RowMatrix<T>>& xc, Workspace<T>& ws) {
+  const Index rows = xc.rows(), n = xc.cols();
+  auto z = ws.powers.topRows(rows);
+  z.rightCols(n) = xc.template cast<double>();
+  z.leftCols(n) = z.rightCols(n).array().square().matrix();
+  return z;
 }
 
 // xt (n x rows) = xc transposed, so that each feature's values for the block are contiguous and
@@ -75,7 +112,10 @@ Prepared<T> prepare(const Mixture& mixture) {
       wsum > 0 ? Vector<double>(mixture.means.transpose() * mixture.weights / wsum)
                : Vector<double>(mixture.means.colwise().mean().transpose());
   p.centre = centre.cast<T>();
-  p.means = (mixture.means.rowwise() - centre.transpose()).cast<T>();
+  // Rows are centred on the centre as rounded to T, so the means must be taken relative to that
+  // same point: for float data far from the origin the rounding exceeds the clusters' spread.
+  const Vector<double> used_centre = p.centre.template cast<double>();
+  p.means = (mixture.means.rowwise() - used_centre.transpose()).cast<T>();
   p.prec_chol = mixture.precisions_cholesky.cast<T>();
   const Vector<double> log_det = mixture.log_det_precision_cholesky();
   Vector<double> log_norm(p.k);
@@ -86,7 +126,7 @@ Prepared<T> prepare(const Mixture& mixture) {
   p.log_norm = log_norm.cast<T>();
   switch (p.type) {
     case CovarianceType::Tied: {
-      const RowMatrix<double> rel = mixture.means.rowwise() - centre.transpose();
+      const RowMatrix<double> rel = mixture.means.rowwise() - used_centre.transpose();
       p.tied_means_prec = (rel * mixture.precisions_cholesky.triangularView<Eigen::Upper>()).cast<T>();
       break;
     }
@@ -97,7 +137,7 @@ Prepared<T> prepare(const Mixture& mixture) {
     case CovarianceType::Full:
       break;
   }
-  prepare_fast_paths(mixture, centre, p);
+  prepare_fast_paths(mixture, used_centre, p);
   return p;
 }
 
@@ -117,19 +157,14 @@ void weighted_log_prob_block(const Prepared<T>& p, const Eigen::Ref<const RowMat
           auto y = ws.prod.topLeftCorner(rows, g * n);
           y.noalias() = xc * p.stacked.middleCols(c0 * n, g * n);
           const T* off = p.stacked_offset.data() + c0 * n;
-          T* acc = ws.scratch.data();
           for (Index i = 0; i < rows; ++i) {
             const T* yi = &y(i, 0);
-            for (Index c = 0; c < g; ++c) acc[c] = T(0);
-            for (Index j = 0; j < n; ++j) {
-              const T* yj = yi + j * g;
-              const T* oj = off + j * g;
-              for (Index c = 0; c < g; ++c) {
-                const T d = yj[c] - oj[c];
-                acc[c] += d * d;
-              }
-            }
-            for (Index c = 0; c < g; ++c) out(i, c0 + c) = p.log_norm[c0 + c] - half * acc[c];
+            T* oi = &out(i, c0);
+            const T* ln = p.log_norm.data() + c0;
+            Index c = 0;
+            // Chunks of kChunk components keep their sums in registers across the features.
+            for (; c + kChunk <= g; c += kChunk) sum_squares<T, kChunk>(yi + c, off + c, g, n, ln + c, oi + c);
+            for (; c < g; ++c) sum_squares<T, 1>(yi + c, off + c, g, n, ln + c, oi + c);
           }
         }
       } else {
@@ -163,16 +198,11 @@ void weighted_log_prob_block(const Prepared<T>& p, const Eigen::Ref<const RowMat
     }
     case CovarianceType::Diag:
     case CovarianceType::Spherical: {
-      // sum_j (x_j s_cj - m_cj s_cj)^2 with s the per-feature factor: a scaled difference per
-      // feature, vectorised over rows; no product needed.
-      const auto xt = transposed<T>(xc, ws);
-      auto acc = ws.colvec.head(rows);
-      for (Index c = 0; c < p.k; ++c) {
-        acc = (xt.row(0).transpose().array() * p.diag_scale(c, 0) - p.diag_offset(c, 0)).square().matrix();
-        for (Index j = 1; j < n; ++j)
-          acc.array() += (xt.row(j).transpose().array() * p.diag_scale(c, j) - p.diag_offset(c, j)).square();
-        out.col(c) = (p.log_norm[c] - half * acc.array()).matrix();
-      }
+      const auto z = powers_of<T>(xc, ws);
+      auto lp = ws.log_prob_d.topRows(rows);
+      lp.noalias() = z * p.diag_w;
+      lp.rowwise() += p.diag_const.row(0);
+      out = lp.template cast<T>();
       break;
     }
   }
@@ -204,6 +234,10 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
     // subtracting shift_c s1_c^T, with s1_c = sum_i z_c,i. Only one factor is centred on the
     // component, so float data lose digits in proportion to |shift_c| / spread, not its square.
     const Index g_max = std::max<Index>(1, std::min<Index>(k, Workspace<T>::kProductCols / n));
+    // xc with a column of ones: the extra row of the product holds the first moments.
+    auto x1 = ws.xc1.topRows(rows);
+    x1.leftCols(n) = xc;
+    x1.col(n).setOnes();
     for (Index c0 = 0; c0 < k; c0 += g_max) {
       const Index g = std::min(g_max, k - c0);
       auto z = ws.prod.topLeftCorner(rows, g * n);
@@ -211,21 +245,46 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
         z.middleCols(c * n, n) =
             (xc.rowwise() - rel_shift.row(c0 + c)).array().colwise() * resp.col(c0 + c).array();
       }
-      auto S = ws.moments.topLeftCorner(n, g * n);
-      S.noalias() = xc.transpose() * z;
+      auto S = ws.moments.topLeftCorner(n + 1, g * n);
+      S.noalias() = x1.transpose() * z;
       for (Index c = 0; c < g; ++c) {
         const Index cc = c0 + c;
         if (nk_block[cc] == T(0)) continue;
-        const Vector<double> s1 = z.middleCols(c * n, n).colwise().sum().transpose().template cast<double>();
-        const Vector<double> shift = rel_shift.row(cc).transpose().template cast<double>();
-        stats.s2.middleRows(cc * n, n) +=
-            S.middleCols(c * n, n).template cast<double>() - shift * s1.transpose();
-        stats.s1.row(cc) += s1.transpose();
+        const auto s1 = S.row(n).segment(c * n, n).template cast<double>();
+        const auto shift = rel_shift.row(cc).template cast<double>();
+        stats.s2.middleRows(cc * n, n).noalias() +=
+            S.topRows(n).middleCols(c * n, n).template cast<double>() - shift.transpose() * s1;
+        stats.s1.row(cc) += s1;
       }
     }
     return;
   }
-  // Few features (full) and diag/spherical: differences per feature vectorised over rows, and
+
+  if (type == CovarianceType::Diag || type == CovarianceType::Spherical) {
+    // sum r x^2 and sum r x for all components in one product, in double, then moved to the
+    // shifts: sum r (x - s) = sum r x - N s, sum r (x - s)^2 = sum r x^2 - 2 s sum r x + N s^2.
+    const auto z = powers_of<T>(xc, ws);
+    auto r = ws.resp_d.topRows(rows);
+    r = resp.template cast<double>();
+    auto A = ws.moments_d.topRows(k);
+    A.noalias() = r.transpose() * z;
+    const Vector<double> nb = r.colwise().sum().transpose();
+    for (Index c = 0; c < k; ++c) {
+      if (nk_block[c] == T(0)) continue;
+      const Eigen::Array<double, 1, Eigen::Dynamic> s = rel_shift.row(c).template cast<double>().array();
+      const auto sx = A.row(c).tail(n).array();
+      const auto sxx = A.row(c).head(n).array();
+      stats.s1.row(c).array() += sx - nb[c] * s;
+      const auto second = sxx - 2.0 * s * sx + nb[c] * s.square();
+      if (type == CovarianceType::Diag) {
+        stats.s2.row(c).array() += second;
+      } else {
+        stats.s2(c, 0) += second.sum();
+      }
+    }
+    return;
+  }
+  // Few features (full): differences per feature vectorised over rows, and
   // the sums as dot products, gathered per block in T before entering the double statistics.
   const auto xt = transposed<T>(xc, ws);
   auto r = ws.colvec.head(rows);

@@ -24,8 +24,8 @@ struct Prepared {
   // Fast-path forms, filled by prepare() as the type and size call for them:
   RowMatrix<T> stacked;         ///< full, n > 4: (n, k*n) the factors U_c side by side
   RowMatrix<T> stacked_offset;  ///< full, n > 4: (1, k*n) the products means_c * U_c
-  RowMatrix<T> diag_scale;      ///< diag and spherical: (k, n) the factors per feature
-  RowMatrix<T> diag_offset;     ///< diag and spherical: (k, n) means times the factors
+  RowMatrix<double> diag_w;     ///< diag and spherical: (2n, k) coefficients of [x^2, x]
+  RowMatrix<double> diag_const; ///< diag and spherical: (1, k) the rest of the log-density
   Index group = 1;              ///< full, n > 4: components per product, to stay in cache
 };
 
@@ -38,14 +38,19 @@ Prepared<T> prepare(const Mixture& mixture);
 template <typename T>
 struct Workspace {
   RowMatrix<T> xc, diff, prod, log_prob, resp;
+  RowMatrix<T> xc1;       ///< (rows, n + 1) the centred block and a column of ones
   RowMatrix<T> xt;        ///< (n, rows) the centred block transposed: one feature per row
   Vector<T> row_weight, colvec, lse, scratch;
   RowMatrix<T> dt, rdt;   ///< (n, rows) differences from a shift, and those times r
   RowMatrix<T> moments;   ///< (n, up to kProductCols) moment products of one block
   RowMatrix<double> centred_double;
+  RowMatrix<double> powers;    ///< diag/spherical: (rows, 2n) [x^2, x] in double
+  RowMatrix<double> log_prob_d, resp_d;  ///< diag/spherical: (rows, k) in double
+  RowMatrix<double> moments_d;           ///< diag/spherical: (k, 2n)
   void reserve(Index rows, Index k, Index n) {
     grow(xc, rows, n);
     grow(xt, n, rows);
+    grow(xc1, rows, n + 1);
     grow(diff, rows, n);
     grow(prod, rows, std::max<Index>(n, std::min<Index>(k * n, kProductCols)));
     grow(log_prob, rows, k);
@@ -55,7 +60,11 @@ struct Workspace {
     grow(lse, rows);
     grow(dt, n, rows);
     grow(rdt, n, rows);
-    grow(moments, n, std::max<Index>(n, std::min<Index>(k * n, kProductCols)));
+    grow(powers, rows, 2 * n);
+    grow(log_prob_d, rows, k);
+    grow(resp_d, rows, k);
+    grow(moments_d, k, 2 * n);
+    grow(moments, n + 1, std::max<Index>(n, std::min<Index>(k * n, kProductCols)));
     grow(scratch, std::max<Index>(rows, k));
   }
   /// Columns of the E-step product buffer: rows x kProductCols scalars stay in a core's cache.

@@ -1,0 +1,133 @@
+"""The specialised kernels of the fused pass (few features, one product per component group,
+diag/spherical by products) against each other, against float64, far from the origin, at extreme
+scales, and across thread counts."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from gaussmix import GaussianMixture, _core
+
+# (n_features, n_components): few features, one group, several groups of components.
+SHAPES = [(2, 3), (8, 4), (40, 14)]
+
+
+def separated_clusters(n_features, n_components, n_per=400, offset=0.0, seed=0, spread=1.0):
+    """Well-separated clusters (centres ~30 spreads apart) with correlated shapes."""
+    rng = np.random.RandomState(seed)
+    centres = rng.normal(scale=30.0 * spread, size=(n_components, n_features))
+    parts = []
+    for c in range(n_components):
+        shape = (np.eye(n_features) + 0.3 * rng.normal(size=(n_features, n_features))) * spread
+        parts.append(centres[c] + rng.normal(size=(n_per, n_features)) @ shape)
+    X = np.vstack(parts) + offset
+    return X, centres + offset
+
+
+def fit_from(X, means, covariance_type, reg_covar=1e-6, n_threads=None, max_iter=8):
+    n_components, n_features = means.shape
+    spread = X.std(axis=0).mean()
+    precisions = {
+        "full": np.repeat(np.eye(n_features)[None] / spread**2, n_components, axis=0),
+        "tied": np.eye(n_features) / spread**2,
+        "diag": np.full((n_components, n_features), 1.0 / spread**2),
+        "spherical": np.full(n_components, 1.0 / spread**2),
+    }[covariance_type]
+    gm = GaussianMixture(
+        n_components, covariance_type=covariance_type, tol=0, max_iter=max_iter,
+        reg_covar=reg_covar, weights_init=np.full(n_components, 1.0 / n_components),
+        means_init=means, precisions_init=precisions, n_threads=n_threads,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return gm.fit(X)
+
+
+@pytest.mark.parametrize("offset", [1e4, 1e5, 1e6])
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical", "tied"])
+@pytest.mark.parametrize("shape", SHAPES[:2])
+def test_float32_far_from_origin_matches_float64(shape, covariance_type, offset):
+    n_features, n_components = shape
+    X, centres = separated_clusters(n_features, n_components, offset=offset, seed=1)
+    X32 = X.astype(np.float32)
+    # The float64 fit sees the same (float32-rounded) values, so only the arithmetic differs.
+    X64 = X32.astype(np.float64)
+    start = centres + 2.0
+    a = fit_from(X32, start, covariance_type)
+    b = fit_from(X64, start, covariance_type)
+    spread = 1.0
+    assert_allclose(a.weights_, b.weights_, rtol=1e-4)
+    assert np.max(np.abs(a.means_ - b.means_)) <= 1e-4 * spread
+    assert_allclose(a.covariances_, b.covariances_, rtol=1e-4, atol=1e-4 * spread**2)
+    assert a.lower_bound_ == pytest.approx(b.lower_bound_, rel=1e-4)
+
+
+@pytest.mark.parametrize("scale", [1e-150, 1e150])
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical"])
+@pytest.mark.parametrize("shape", SHAPES[:2])
+def test_extreme_scales_give_the_scaled_fit(shape, covariance_type, scale):
+    n_features, n_components = shape
+    X, centres = separated_clusters(n_features, n_components, n_per=200, seed=2)
+    ref = fit_from(X, centres + 1.0, covariance_type, reg_covar=0.0)
+    got = fit_from(X * scale, (centres + 1.0) * scale, covariance_type, reg_covar=0.0)
+    assert_allclose(got.means_ / scale, ref.means_, rtol=1e-9, atol=1e-9)
+    assert_allclose(got.covariances_ / scale**2, ref.covariances_, rtol=1e-8)
+    assert_allclose(got.weights_, ref.weights_, rtol=1e-10)
+    n = X.shape[1]
+    # The per-sample log-likelihood moves by -n log(scale).
+    assert got.lower_bound_ == pytest.approx(ref.lower_bound_ - n * np.log(scale), rel=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical", "tied"])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_path_is_thread_count_independent(shape, covariance_type, dtype):
+    n_features, n_components = shape
+    n_per = max(1500, 60000 // n_components // max(1, n_features // 8))
+    X, centres = separated_clusters(n_features, n_components, n_per=n_per, seed=3, spread=3.0)
+    X = X.astype(dtype)
+    # Overlapping start so that responsibilities are genuinely soft.
+    start = centres * 0.05
+    # reg_covar keeps a component that starts with few samples in 40 dimensions regular in float.
+    fits = [fit_from(X, start, covariance_type, reg_covar=1e-2, n_threads=t, max_iter=3)
+            for t in (1, 2, 3)]
+    for other in fits[1:]:
+        assert_array_equal(other.means_, fits[0].means_)
+        assert_array_equal(other.covariances_, fits[0].covariances_)
+        assert other.lower_bound_ == fits[0].lower_bound_
+    probs = [f.predict_proba(X[:300]) for f in fits]
+    assert_array_equal(probs[0], probs[1])
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_group_products_agree_with_direct_formula(shape):
+    """The stacked-factor E-step and the grouped moment products against a plain numpy pass."""
+    n_features, n_components = shape
+    X, centres = separated_clusters(n_features, n_components, n_per=300, seed=4, spread=2.0)
+    gm = fit_from(X, centres * 0.5, "full", max_iter=2)
+    mix = gm._mixture()
+    stats = _core.accumulate(X, np.empty(0), mix, _core.PassOptions(2))
+    # Reference responsibilities and moments in float64 numpy.
+    logp = np.empty((len(X), n_components))
+    for c in range(n_components):
+        U = gm.precisions_cholesky_[c]
+        y = (X - gm.means_[c]) @ U
+        logp[:, c] = (np.log(gm.weights_[c]) + np.log(np.diag(U)).sum()
+                      - 0.5 * n_features * np.log(2 * np.pi) - 0.5 * (y**2).sum(axis=1))
+    top = logp.max(axis=1, keepdims=True)
+    resp = np.exp(logp - top)
+    lse = np.log(resp.sum(axis=1)) + top[:, 0]
+    resp /= resp.sum(axis=1, keepdims=True)
+    assert stats.log_likelihood == pytest.approx(lse.sum(), rel=1e-10)
+    assert_allclose(stats.n_k, resp.sum(axis=0), rtol=1e-9, atol=1e-9)
+    shift = np.asarray(stats.shift)
+    s2 = np.asarray(stats.s2)
+    for c in range(n_components):
+        d = X - shift[c]
+        assert_allclose(stats.s1[c], resp[:, c] @ d, rtol=1e-8, atol=1e-7 * len(X))
+        ref = (d * resp[:, c : c + 1]).T @ d
+        got = s2[c * n_features : (c + 1) * n_features]
+        lower = np.tril_indices(n_features)
+        assert_allclose(got[lower], ref[lower], rtol=1e-8, atol=1e-7 * len(X))
