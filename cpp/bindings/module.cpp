@@ -1,7 +1,12 @@
 // gaussmix._core: wires the binding files together and maps C++ exceptions to Python.
 #include "pybind.hpp"
 
-PYBIND11_MODULE(_core, m) {
+// Dispatch builds compile this file once per instruction-set level, as _core_<level>.
+#ifndef GAUSSMIX_MODULE_NAME
+#define GAUSSMIX_MODULE_NAME _core
+#endif
+
+PYBIND11_MODULE(GAUSSMIX_MODULE_NAME, m) {
   m.doc() = "Compiled core of gaussmix (private; use the gaussmix package).";
   m.attr("__version__") = GAUSSMIX_VERSION;
 #ifdef _OPENMP

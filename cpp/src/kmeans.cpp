@@ -22,6 +22,7 @@ struct Rng {
 };
 
 constexpr Index kRowsPerBlock = 2048;
+constexpr Index kDistanceBlock = 256;
 
 Vector<double> weights_or_ones(const SampleWeights& w, Index m) {
   if (w.size() == 0) return Vector<double>::Ones(m);
@@ -41,8 +42,12 @@ void squared_distances_to(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<
                           Eigen::Ref<Vector<double>> out, int n_threads) {
   const auto part = detail::partition_rows(X.rows(), kRowsPerBlock, 64);
   detail::for_each_slot(part, n_threads, [&](Index, Index begin, Index end) {
-    for (Index i = begin; i < end; ++i)
-      out[i] = (X.row(i).template cast<double>() - point.transpose()).squaredNorm();
+    // Whole blocks at a time, so the differences and sums vectorise across a block's rows.
+    for (Index b = begin; b < end; b += kDistanceBlock) {
+      const Index rows = std::min(kDistanceBlock, end - b);
+      out.segment(b, rows) =
+          (X.middleRows(b, rows).template cast<double>().rowwise() - point.transpose()).rowwise().squaredNorm();
+    }
   });
 }
 

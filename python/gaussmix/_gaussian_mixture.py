@@ -188,7 +188,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         self : GaussianMixture
         """
-        self.fit_predict(X, y, sample_weight=sample_weight)
+        self._fit(X, sample_weight)
         return self
 
     def fit_predict(self, X, y=None, *, sample_weight=None):
@@ -198,6 +198,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         labels : ndarray of shape (n_samples,)
         """
+        X = self._fit(X, sample_weight)
+        # Labels from the final parameters, so fit_predict(X) == fit(X).predict(X).
+        return self._query(X, "predict")[:, 0].astype(np.int64)
+
+    def _fit(self, X, sample_weight):
+        """EM with restarts; returns the validated X. fit() needs no labels, so it skips the
+        extra pass over the data that fit_predict() makes for them."""
         v.check_parameters(self)
         v.check_feature_names(self, X, reset=True)
         X = v.check_array(X, min_samples=2)
@@ -256,8 +263,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 "parameters, or increase max_iter, tol, or check for degenerate data.",
                 ConvergenceWarning,
             )
-        # Labels from the final parameters, so fit_predict(X) == fit(X).predict(X).
-        return self._query(X, "predict")[:, 0].astype(np.int64)
+        return X
 
     def _n_threads(self):
         return 0 if self.n_threads is None else int(self.n_threads)
