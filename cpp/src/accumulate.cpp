@@ -58,9 +58,17 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, 
                         : T(std::log(std::numeric_limits<T>::min()));
   // The vectorised exp of the clamped values, then the clamped ones (which came out near
   // exp(floor), a normal number) set to zero; a select around exp would not vectorise.
-  lp = lp.array().max(floor).exp().matrix();
   const T cut = T(2) * std::exp(floor);
-  lp = (lp.array() < cut).select(T(0), lp.array()).matrix();
+  if (lp.outerStride() == lp.cols()) {
+    // Contiguous: one flat array, so the exp vectorises even when rows are shorter than a
+    // vector register (few components).
+    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> flat(lp.data(), lp.size());
+    flat = flat.max(floor).exp();
+    flat = (flat < cut).select(T(0), flat);
+  } else {
+    lp = lp.array().max(floor).exp().matrix();
+    lp = (lp.array() < cut).select(T(0), lp.array()).matrix();
+  }
   const Vector<T> sums = lp.rowwise().sum();
   lp.array().colwise() /= sums.array();
   lse.array() += sums.array().log();
