@@ -220,11 +220,14 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
   if (type == CovarianceType::Tied) {
     // Common shift: first moments by one product, and one total second moment taken in double
     // (it is the difference of two large terms in maximize, so it needs the extra digits).
-    auto diff = ws.diff.topRows(rows);
-    diff = xc.rowwise() - rel_shift.row(0);
-    stats.s1.noalias() += (resp.transpose() * diff).template cast<double>();
+    // The first moments in double too: maximize() subtracts s1 s1^T / N from the total, and for
+    // well-separated clusters both are far larger than the within-cluster scatter.
     auto& cd = ws.centred_double;
-    cd = (diff.array().colwise() * row_weight.array().sqrt()).template cast<double>();
+    cd = (xc.rowwise() - rel_shift.row(0)).template cast<double>();
+    auto r = ws.resp_d.topRows(rows);
+    r = resp.template cast<double>();
+    stats.s1.noalias() += r.transpose() * cd;
+    cd.array().colwise() *= row_weight.template cast<double>().array().sqrt();
     stats.s2.template selfadjointView<Eigen::Lower>().rankUpdate(cd.transpose());
     return;
   }
