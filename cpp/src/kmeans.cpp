@@ -97,8 +97,9 @@ Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
 
   const int trials = 2 + static_cast<int>(std::log(static_cast<double>(k)));
   for (Index c = 1; c < k; ++c) {
-    const Vector<double> score = w.cwiseProduct(closest);
-    const double potential = cumulative(score);
+    // Running sums of w * closest straight into cumsum: no (m) temporary for the products.
+    double potential = 0.0;
+    for (Index i = 0; i < m; ++i) cumsum[i] = (potential += w[i] * closest[i]);
     Index best = -1;
     double best_potential = std::numeric_limits<double>::infinity();
     if (!(potential > 0.0)) {
