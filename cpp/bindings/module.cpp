@@ -23,4 +23,5 @@ PYBIND11_MODULE(_core, m) {
   });
   gaussmix::bindings::bind_mixture(m);
   gaussmix::bindings::bind_fit(m);
+  gaussmix::bindings::bind_io(m);
 }

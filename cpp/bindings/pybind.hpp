@@ -22,5 +22,6 @@ using WeightRef = Eigen::Ref<const Vector<double>>;
 
 void bind_mixture(py::module_& m);
 void bind_fit(py::module_& m);
+void bind_io(py::module_& m);
 
 }  // namespace gaussmix::bindings

@@ -402,6 +402,23 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         labels = np.repeat(np.arange(self.n_components, dtype=np.int64), counts)
         return np.vstack(parts), labels
 
+    def save(self, file, *, dtype="float64"):
+        """Write the fitted model to `file` in gaussmix's model file format.
+
+        The file loads with :func:`gaussmix.load` or, in C++, ``gaussmix::load`` with
+        bit-identical parameters (docs/model_format.md describes the format).
+
+        Parameters
+        ----------
+        file : str, path-like or binary file object
+        dtype : {'float64', 'float32'}, default='float64'
+            Element type of the stored arrays. float32 halves the file; the parameters are
+            then rounded to float32 once, when written.
+        """
+        from ._io import save
+
+        save(self, file, dtype=dtype)
+
     # ------------------------------------------------------------ conditioning
 
     def condition(self, indices, values):
