@@ -89,6 +89,11 @@ Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
   chosen[0] = search_cumulative(cumsum, rng.uniform() * wtotal);
   taken[chosen[0]] = 1;
   squared_distances_to<T>(X, X.row(chosen[0]).template cast<double>().transpose(), closest, n_threads);
+  // Squared distances beyond the double range would make every candidate's potential infinite,
+  // so none would ever be chosen; refuse such data instead of seeding from garbage.
+  if (!closest.allFinite())
+    throw InvalidArgument("squared distances between samples overflow double precision (the data "
+                          "reach about 1e154 or more); rescale the data");
 
   const int trials = 2 + static_cast<int>(std::log(static_cast<double>(k)));
   for (Index c = 1; c < k; ++c) {
@@ -111,7 +116,7 @@ Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
         squared_distances_to<T>(X, X.row(cand).template cast<double>().transpose(), candidate_dist,
                                 n_threads);
         const double pot = w.dot(candidate_dist.cwiseMin(closest));
-        if (pot < best_potential) {
+        if (best < 0 || pot < best_potential) {
           best_potential = pot;
           best = cand;
           best_dist.swap(candidate_dist);
