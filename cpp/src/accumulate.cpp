@@ -89,7 +89,7 @@ SufficientStats moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Samp
       st.n_samples += rows;
       detail::accumulate_moments_block<T>(type, xc, resp, rw, rel_shift, ws, st);
     }
-  });
+  }, options.should_stop);
   SufficientStats total = SufficientStats::zeros(type, k, n, used_shift);
   for (const auto& p : partial) total += p;
   return total;
@@ -168,7 +168,7 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
       st.n_samples += rows;
       detail::accumulate_moments_block<T>(type, xc, lp, rw, rel_shift, ws, st);
     }
-  });
+  }, options.should_stop);
   SufficientStats total = SufficientStats::zeros(type, k, n, shift);
   for (const auto& p : partial) total += p;  // fixed order: independent of the thread count
   return total;
@@ -256,7 +256,7 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
         }
       }
     }
-  });
+  }, options.should_stop);
   return out;
 }
 
