@@ -208,7 +208,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 "Expected n_samples >= n_components but got "
                 f"n_components = {self.n_components}, n_samples = {n_samples}"
             )
-        w = v.check_sample_weight(sample_weight, n_samples)
+        w = v.scale_sample_weight(
+            v.check_sample_weight(sample_weight, n_samples), self.prior is not None
+        )
         inits = self._checked_inits(X)
         filled_prior, core_prior = resolve_prior(
             self.prior, X, w, self.covariance_type, self.n_components
@@ -463,12 +465,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def bic(self, X):
         """Bayesian information criterion on X (lower is better)."""
-        n_samples = np.shape(X)[0]
-        return -2 * self.score(X) * n_samples + self._n_parameters() * np.log(n_samples)
+        log_density = self.score_samples(X)  # validates X before its length is used
+        n_samples = log_density.shape[0]
+        return -2 * float(log_density.sum()) + self._n_parameters() * np.log(n_samples)
 
     def aic(self, X):
         """Akaike information criterion on X (lower is better)."""
-        return -2 * self.score(X) * np.shape(X)[0] + 2 * self._n_parameters()
+        return -2 * float(self.score_samples(X).sum()) + 2 * self._n_parameters()
 
     # ----------------------------------------------------------------- verbose
 
