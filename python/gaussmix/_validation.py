@@ -57,6 +57,12 @@ def check_array(X, *, name="X", min_samples=1, allow_nan=False):
     kind = arr.dtype.kind
     if kind == "c":
         raise ValueError(f"Complex data not supported: {name} has dtype {arr.dtype}.")
+    if kind in "mM":
+        # NumPy would turn dates into arbitrary-epoch counts without complaint.
+        raise TypeError(
+            f"{name} must contain numbers (dtype {arr.dtype}): convert dates and durations "
+            "explicitly, e.g. to seconds."
+        )
     if kind in "OUSV" or kind not in "biuf":
         # Object arrays of numbers are accepted; anything else keeps the exception type
         # NumPy raised (TypeError for non-numbers, ValueError for non-numeric strings).
