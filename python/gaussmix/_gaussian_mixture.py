@@ -133,6 +133,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     Fitted attributes are float64 whatever the input dtype. float32 input is processed in
     float32 in the large per-sample products (for speed) with float64 sums and M-step.
+
+    A component that loses all its samples during EM is kept: its weight drops to about 1e-16,
+    its mean stays where it was (with 'tied', it moves to the common centre the moments are
+    taken about) and its covariance becomes ``reg_covar * I``. With ``reg_covar=0`` that
+    covariance is singular and fitting raises a ValueError naming the component.
+
+    Input is validated before any computation: NaN, infinity, values whose squared distances
+    overflow the dtype, and malformed parameters raise ValueError or TypeError; the caller's
+    arrays are never modified. Results are bit-identical for any ``n_threads``; long calls
+    release the GIL and stop on Ctrl-C (KeyboardInterrupt) within a fraction of a second.
     """
 
     def __init__(
