@@ -46,7 +46,12 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, 
     }
   }
   lp.colwise() -= lse;
-  lp = lp.array().exp().matrix();
+  // Eigen's vectorised exp clamps its argument (at -709.8 in double), so on some instruction
+  // sets exp(-1e6) gives 5e-309 instead of 0: a component far from every sample would keep a
+  // sliver of responsibility, and so a covariance, on one machine and be emptied on another.
+  // Below the log of the smallest normal number the responsibility is exactly 0 everywhere.
+  const T log_tiny = std::log(std::numeric_limits<T>::min());
+  lp = (lp.array() < log_tiny).select(T(0), lp.array().exp()).matrix();
   const Vector<T> sums = lp.rowwise().sum();
   lp.array().colwise() /= sums.array();
   lse.array() += sums.array().log();
