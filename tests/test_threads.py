@@ -136,15 +136,15 @@ def test_ctrl_c_during_kmeans_plusplus_core_call():
 
 
 def test_ctrl_c_during_em():
-    # One EM iteration here takes over a second, more than the allowed latency, so the check
+    # One EM iteration here takes over two seconds, well over the allowed latency, so the check
     # must happen inside the pass, not only between iterations. The start is given, so the
     # signal arrives during EM itself.
     X = np.random.RandomState(1).normal(size=(500000, 8))
-    k = 120
+    k = 200
     start = {"weights_init": np.full(k, 1.0 / k), "means_init": X[:k],
              "precisions_init": np.stack([np.eye(8)] * k)}
     latency = _interrupt_after(0.3, lambda: _long_fit(n_components=k, **start).fit(X))
-    assert latency < 0.5, latency
+    assert latency < 1.0, latency
 
 
 def test_fit_works_after_an_interrupt():
