@@ -112,6 +112,12 @@ def test_more_components_than_distinct_points(covariance_type, dtype):
     # Each distinct point is the mean of its own component.
     found = {tuple(np.round(m, 6)) for m in gm.means_[used]}
     assert found == {tuple(p) for p in points}
+    # No scatter is left about those means: every covariance is reg_covar * I. (For tied
+    # float32 data this needs the first moments about the common centre summed in double.)
+    np.testing.assert_allclose(_dense_variances(gm)[used], 1e-6, rtol=1e-3)
+    if covariance_type in ("full", "tied"):
+        cov = gm.covariances_ if covariance_type == "tied" else gm.covariances_[used]
+        np.testing.assert_allclose(np.linalg.eigvalsh(cov), 1e-6, rtol=1e-3)
     assert len(set(gm.predict(X).tolist())) == 3
     if covariance_type != "tied":
         # (The tied covariance pools every component's scatter, so it may stay positive
