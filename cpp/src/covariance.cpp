@@ -105,7 +105,10 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
     // scatter, and the tied covariance can even come out not positive definite.
     stats.s1.noalias() += resp.template cast<double>().transpose() * diff.template cast<double>();
     auto& cd = ws.centred_double;
-    cd = (diff.array().colwise() * row_weight.array().sqrt()).template cast<double>();
+    // The weights' square roots in double too: Eigen's fast vectorised float sqrt (SSE) is off
+    // by an ulp even for weight 1, and that error survives the cancellation above.
+    cd = diff.template cast<double>().array().colwise() *
+         row_weight.template cast<double>().array().sqrt();
     stats.s2.template selfadjointView<Eigen::Lower>().rankUpdate(cd.transpose());
     return;
   }
