@@ -81,6 +81,7 @@ SufficientStats moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Samp
     ws.reserve(B, k, n);
     auto& st = partial[s];
     for (Index r0 = begin; r0 < end; r0 += B) {
+      detail::poll_stop(options.should_stop);
       const Index rows = std::min(B, end - r0);
       auto xc = ws.xc.topRows(rows);
       xc = X.middleRows(r0, rows).rowwise() - centre.transpose();
@@ -158,6 +159,7 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
     Vector<T> lse(B);
     auto& st = partial[s];
     for (Index r0 = begin; r0 < end; r0 += B) {
+      detail::poll_stop(options.should_stop);
       const Index rows = std::min(B, end - r0);
       auto xc = ws.xc.topRows(rows);
       xc = X.middleRows(r0, rows).rowwise() - prep.centre.transpose();
@@ -226,6 +228,7 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
     ws.reserve(B, k, n);
     Vector<T> lse(B);
     for (Index r0 = begin; r0 < end; r0 += B) {
+      detail::poll_stop(options.should_stop);
       const Index rows = std::min(B, end - r0);
       auto xc = ws.xc.topRows(rows);
       xc = X.middleRows(r0, rows).rowwise() - prep.centre.transpose();

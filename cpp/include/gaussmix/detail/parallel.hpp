@@ -59,6 +59,13 @@ inline bool is_calling_thread() {
 #endif
 }
 
+/// Calls should_stop, if any, when on the calling thread: the passes call it once per block of
+/// rows, so that an interrupt is seen within one block even when a slot is long (a large pass,
+/// or a slow build such as the sanitizer one).
+inline void poll_stop(const std::function<void()>& should_stop) {
+  if (should_stop && is_calling_thread()) should_stop();
+}
+
 /// Calls f(slot, row_begin, row_end) for every slot, in parallel. An exception thrown by f is
 /// rethrown on the calling thread after the loop (OpenMP regions must not be left by throwing);
 /// once one is thrown the slots not yet started are skipped. `should_stop`, if given, is called
