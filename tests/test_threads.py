@@ -60,17 +60,18 @@ def test_fit_releases_the_gil():
     est = _long_fit(max_iter=40)
     largest, counts, duration = _largest_pause_while(lambda: _quiet_fit(est, BIG))
     assert duration > 0.5, "the fit was too short to tell"
-    # With the GIL held this thread would stall for whole EM iterations (~0.1 s or more each).
-    assert largest < 0.05, (largest, counts, duration)
+    # With the GIL held this thread would stall for the whole EM loop (one call into the core);
+    # the bound leaves room for a busy machine's scheduling delays.
+    assert largest < min(0.25, duration / 4), (largest, counts, duration)
 
 
 def test_kmeans_init_and_predict_release_the_gil():
     est = GaussianMixture(40, max_iter=1, random_state=0, n_threads=1)
     largest, _, duration = _largest_pause_while(lambda: _quiet_fit(est, BIG))
-    assert duration > 0.3 and largest < 0.05, (largest, duration)
-    many = np.repeat(BIG, 3, axis=0)
+    assert duration > 0.3 and largest < min(0.25, duration / 4), (largest, duration)
+    many = np.repeat(BIG, 6, axis=0)
     largest, _, duration = _largest_pause_while(lambda: est.predict_proba(many))
-    assert duration > 0.1 and largest < 0.05, (largest, duration)
+    assert duration > 0.1 and largest < min(0.25, duration / 4), (largest, duration)
 
 
 def test_concurrent_fits_equal_sequential_ones():
