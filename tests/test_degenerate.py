@@ -310,3 +310,16 @@ def test_tiny_and_huge_sample_weights(exponent, dtype):
     np.testing.assert_allclose(weighted.means_, reference.means_, rtol=rtol)
     np.testing.assert_allclose(weighted.covariances_, reference.covariances_, rtol=rtol)
     assert not np.allclose(reference.means_, plain.means_, rtol=1e-9)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_default_prior_on_collinear_features(covariance_type):
+    # Duplicated columns make the data covariance singular; rounding could leave it barely
+    # positive definite, and the default prior then built every covariance on it.
+    X = np.array([[0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]] + [[1.0, 1.0, 1.0, 1.0]] * 6) * 1000
+    gm = GaussianMixture(1, covariance_type=covariance_type, prior="default", reg_covar=0.0,
+                         random_state=0).fit(X)
+    _assert_finite_model(gm)
+    assert np.isfinite(gm.score_samples(X)).all()
+    bounds = np.array(gm.lower_bounds_)
+    assert (np.diff(bounds) >= -1e-9 * np.abs(bounds[:-1])).all()
