@@ -46,7 +46,12 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, 
     }
   }
   lp.colwise() -= lse;
-  lp = lp.array().exp().matrix();
+  // Eigen's vectorised exp clamps its argument (at -709.8 in double), so on some instruction
+  // sets exp(-1e6) gives 5e-309 instead of 0: a component far from every sample would keep a
+  // sliver of responsibility, and so a covariance, on one machine and be emptied on another.
+  // Below the log of the smallest normal number the responsibility is exactly 0 everywhere.
+  const T log_tiny = std::log(std::numeric_limits<T>::min());
+  lp = (lp.array() < log_tiny).select(T(0), lp.array().exp()).matrix();
   const Vector<T> sums = lp.rowwise().sum();
   lp.array().colwise() /= sums.array();
   lse.array() += sums.array().log();
@@ -59,17 +64,24 @@ SufficientStats moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Samp
                              CovarianceType type, const RowMatrix<double>& shift,
                              const PassOptions& options, FillResp&& fill_resp) {
   const Index m = X.rows(), n = X.cols(), k = shift.rows();
-  const Vector<double> centre_d = shift.colwise().mean().transpose();
-  const Vector<T> centre = centre_d.cast<T>();
+  // The rows are centred in T, so the centre must be a T value: computed in double, rounded to
+  // T, and the shifts taken relative to that rounded point. The shifts reported with the stats
+  // are then exactly the points the moments were taken about (for float data far from the
+  // origin the rounding of the centre is larger than the data's spread).
+  const Vector<T> centre = Vector<double>(shift.colwise().mean().transpose()).cast<T>();
+  const Vector<double> centre_d = centre.template cast<double>();
   const RowMatrix<T> rel_shift = (shift.rowwise() - centre_d.transpose()).cast<T>();
+  const RowMatrix<double> used_shift =
+      rel_shift.template cast<double>().rowwise() + centre_d.transpose();
   const Index B = detail::block_rows_for(k, n);
   const auto part = detail::partition_rows(m, B, detail::max_slots_for(type, k, n));
-  std::vector<SufficientStats> partial(part.n_slots, SufficientStats::zeros(type, k, n, shift));
+  std::vector<SufficientStats> partial(part.n_slots, SufficientStats::zeros(type, k, n, used_shift));
   detail::for_each_slot(part, options.n_threads, [&](Index s, Index begin, Index end) {
     detail::Workspace<T> ws;
     ws.reserve(B, k, n);
     auto& st = partial[s];
     for (Index r0 = begin; r0 < end; r0 += B) {
+      detail::poll_stop(options.should_stop);
       const Index rows = std::min(B, end - r0);
       auto xc = ws.xc.topRows(rows);
       xc = X.middleRows(r0, rows).rowwise() - centre.transpose();
@@ -83,8 +95,8 @@ SufficientStats moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Samp
       st.n_samples += rows;
       detail::accumulate_moments_block<T>(type, xc, resp, rw, rel_shift, ws, st);
     }
-  });
-  SufficientStats total = SufficientStats::zeros(type, k, n, shift);
+  }, options.should_stop);
+  SufficientStats total = SufficientStats::zeros(type, k, n, used_shift);
   for (const auto& p : partial) total += p;
   return total;
 }
@@ -100,7 +112,7 @@ SufficientStats moments_about_group_means(const Eigen::Ref<const RowMatrix<T>>& 
   // Any point inside the data works as the first reference; row 0 keeps far-off data accurate.
   const RowMatrix<double> ref = X.row(0).template cast<double>().replicate(k, 1);
   const SufficientStats first = moments_pass<T>(X, w, CovarianceType::Spherical, ref, options, fill_resp);
-  RowMatrix<double> means = ref;
+  RowMatrix<double> means = first.shift;
   for (Index c = 0; c < k; ++c) {
     if (first.n_k[c] > 0) means.row(c) += first.s1.row(c) / first.n_k[c];
   }
@@ -147,6 +159,7 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
     Vector<T> lse(B);
     auto& st = partial[s];
     for (Index r0 = begin; r0 < end; r0 += B) {
+      detail::poll_stop(options.should_stop);
       const Index rows = std::min(B, end - r0);
       auto xc = ws.xc.topRows(rows);
       xc = X.middleRows(r0, rows).rowwise() - prep.centre.transpose();
@@ -162,7 +175,7 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
       st.n_samples += rows;
       detail::accumulate_moments_block<T>(type, xc, lp, rw, rel_shift, ws, st);
     }
-  });
+  }, options.should_stop);
   SufficientStats total = SufficientStats::zeros(type, k, n, shift);
   for (const auto& p : partial) total += p;  // fixed order: independent of the thread count
   return total;
@@ -215,6 +228,7 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
     ws.reserve(B, k, n);
     Vector<T> lse(B);
     for (Index r0 = begin; r0 < end; r0 += B) {
+      detail::poll_stop(options.should_stop);
       const Index rows = std::min(B, end - r0);
       auto xc = ws.xc.topRows(rows);
       xc = X.middleRows(r0, rows).rowwise() - prep.centre.transpose();
@@ -227,7 +241,13 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
         case LogProbOutput::Labels:
           for (Index i = 0; i < rows; ++i) {
             Index best = 0;
-            lp.row(i).maxCoeff(&best);
+            const T top = lp.row(i).maxCoeff(&best);
+            // A row whose every log-density is -inf or NaN has no most probable component;
+            // argmax would silently answer 0.
+            if (!std::isfinite(static_cast<double>(top)))
+              throw Error("sample " + std::to_string(r0 + i) +
+                          " has zero density under every component (its Mahalanobis distance "
+                          "overflows); rescale the data or increase reg_covar");
             out(r0 + i, 0) = static_cast<double>(best);
           }
           break;
@@ -244,7 +264,7 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
         }
       }
     }
-  });
+  }, options.should_stop);
   return out;
 }
 

@@ -100,9 +100,15 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
     // Common shift: first moments by one product, and one total second moment taken in double
     // (it is the difference of two large terms in maximize, so it needs the extra digits).
     diff = xc.rowwise() - rel_shift.row(0);
-    stats.s1.noalias() += (resp.transpose() * diff).template cast<double>();
+    // The first moments about the common centre are large (the spread of the means), and
+    // maximize() subtracts s1 s1^T / N_k from s2: summed in float they lose the within-cluster
+    // scatter, and the tied covariance can even come out not positive definite.
+    stats.s1.noalias() += resp.template cast<double>().transpose() * diff.template cast<double>();
     auto& cd = ws.centred_double;
-    cd = (diff.array().colwise() * row_weight.array().sqrt()).template cast<double>();
+    // The weights' square roots in double too: Eigen's fast vectorised float sqrt (SSE) is off
+    // by an ulp even for weight 1, and that error survives the cancellation above.
+    cd = diff.template cast<double>().array().colwise() *
+         row_weight.template cast<double>().array().sqrt();
     stats.s2.template selfadjointView<Eigen::Lower>().rankUpdate(cd.transpose());
     return;
   }
