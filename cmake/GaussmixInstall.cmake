@@ -1,21 +1,28 @@
-# Installs the library, its headers and a relocatable CMake package (gaussmix::gaussmix).
+# Installs the library, its headers and a relocatable CMake package (gaussmix::gaussmix), either
+# under a prefix (cmake --install) or, in a wheel build, inside the Python package.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 if(SKBUILD)
-  # Inside the wheel everything lives under the Python package, next to _core.
-  set(GAUSSMIX_INSTALL_PREFIX_REL "gaussmix")
-  set(_inc "${GAUSSMIX_INSTALL_PREFIX_REL}/include")
-  set(_lib "${GAUSSMIX_INSTALL_PREFIX_REL}/lib")
-  set(_cmake "${GAUSSMIX_INSTALL_PREFIX_REL}/share/cmake/gaussmix")
+  # Inside the wheel everything lives under the Python package, next to _core; the folder
+  # `python -m gaussmix --cmake-dir` prints is gaussmix/share/cmake/gaussmix.
+  set(_inc "gaussmix/include")
+  set(_lib "gaussmix/lib")
+  set(_bin "gaussmix/bin")
+  set(_cmake "gaussmix/share/cmake/gaussmix")
+  # The wheel's consumers usually get Eigen from the cmeel-eigen wheel, which lives beside our
+  # package in site-packages (the prefix the config file computes).
+  set(GAUSSMIX_EIGEN_HINTS "\${PACKAGE_PREFIX_DIR}/cmeel.prefix")
 else()
   set(_inc "${CMAKE_INSTALL_INCLUDEDIR}")
   set(_lib "${CMAKE_INSTALL_LIBDIR}")
+  set(_bin "${CMAKE_INSTALL_BINDIR}")
   set(_cmake "${CMAKE_INSTALL_LIBDIR}/cmake/gaussmix")
+  set(GAUSSMIX_EIGEN_HINTS "")
 endif()
 
 install(TARGETS gaussmix EXPORT gaussmixTargets
-  ARCHIVE DESTINATION ${_lib} LIBRARY DESTINATION ${_lib} RUNTIME DESTINATION bin
+  ARCHIVE DESTINATION ${_lib} LIBRARY DESTINATION ${_lib} RUNTIME DESTINATION ${_bin}
   INCLUDES DESTINATION ${_inc})
 install(DIRECTORY cpp/include/gaussmix DESTINATION ${_inc})
 install(EXPORT gaussmixTargets NAMESPACE gaussmix:: DESTINATION ${_cmake})

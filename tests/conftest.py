@@ -47,3 +47,13 @@ def blobs():
 def iris():
     sklearn_datasets = pytest.importorskip("sklearn.datasets")
     return sklearn_datasets.load_iris().data
+
+
+# Session fixtures that build the C++ library, its tests and the example program (used by
+# test_cpp.py, test_cmake_package.py and test_io.py).
+from native_build import (  # noqa: E402,F401
+    cli_from_cmake_install,
+    cli_from_wheel,
+    cmake_tools,
+    native_build,
+)

@@ -1,5 +1,8 @@
-// The long-running fits (EM, k-means): GIL released, Ctrl-C honoured between iterations.
+// The long-running fits (EM, k-means): GIL released, Ctrl-C honoured within every pass.
 #include "pybind.hpp"
+
+#include <chrono>
+#include <memory>
 
 namespace gaussmix::bindings {
 
@@ -11,13 +14,30 @@ void check_signals() {
   if (PyErr_CheckSignals() != 0) throw py::error_already_set();
 }
 
+}  // namespace
+
+std::function<void()> interrupt_check() {
+  using Clock = std::chrono::steady_clock;
+  auto last = std::make_shared<Clock::time_point>(Clock::now());
+  return [last] {
+    const Clock::time_point now = Clock::now();
+    if (now - *last < std::chrono::milliseconds(50)) return;
+    *last = now;
+    py::gil_scoped_acquire acquire;
+    check_signals();
+  };
+}
+
+namespace {
+
 template <typename T>
 void bind_dtype(py::module_& m) {
   m.def("run_em",
         [](DataRef<T> X, WeightRef w, const Mixture& initial, double tol, double reg_covar,
            int max_iter, int n_threads, double initial_lower_bound, py::object callback,
            std::optional<Prior> prior) {
-          const EmOptions options{tol, reg_covar, max_iter, n_threads, std::move(prior)};
+          const EmOptions options{tol, reg_covar, max_iter, n_threads, std::move(prior),
+                                  interrupt_check()};
           IterationCallback cb = [&callback](int iter, double lb, double change) {
             py::gil_scoped_acquire acquire;
             check_signals();
@@ -34,18 +54,20 @@ void bind_dtype(py::module_& m) {
         [](DataRef<T> X, WeightRef w, Index k, std::uint64_t seed, int max_iter, double tol,
            int n_threads) {
           const KMeansOptions options{max_iter, tol, seed, n_threads};
-          const std::function<void()> stop = [] {
-            py::gil_scoped_acquire acquire;
-            check_signals();
-          };
+          const std::function<void()> stop = interrupt_check();
           py::gil_scoped_release release;
           return kmeans<T>(X, w, k, options, stop);
         },
         py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("k"),
         py::arg("seed"), py::arg("max_iter") = 300, py::arg("tol") = 1e-4, py::arg("n_threads") = 0);
-  m.def("kmeans_plusplus", &kmeans_plusplus<T>, py::arg("X").noconvert(),
-        py::arg("sample_weight").noconvert(), py::arg("k"), py::arg("seed"), py::arg("n_threads") = 0,
-        py::call_guard<py::gil_scoped_release>());
+  m.def("kmeans_plusplus",
+        [](DataRef<T> X, WeightRef w, Index k, std::uint64_t seed, int n_threads) {
+          const std::function<void()> stop = interrupt_check();
+          py::gil_scoped_release release;
+          return kmeans_plusplus<T>(X, w, k, seed, n_threads, stop);
+        },
+        py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("k"),
+        py::arg("seed"), py::arg("n_threads") = 0);
 }
 
 }  // namespace

@@ -22,8 +22,9 @@ void bind_dtype(py::module_& m) {
   m.def("log_prob",
         [](DataRef<T> X, const Mixture& mixture, const std::string& what, int n_threads) {
           const LogProbOutput out = parse_output(what);
+          PassOptions options{n_threads, interrupt_check()};
           py::gil_scoped_release release;
-          return log_prob_pass<T>(X, mixture, out, PassOptions{n_threads});
+          return log_prob_pass<T>(X, mixture, out, options);
         },
         py::arg("X").noconvert(), py::arg("mixture"), py::arg("output"), py::arg("n_threads") = 0);
   m.def("moments_from_labels", &moments_from_labels<T>, py::arg("X").noconvert(),

@@ -28,4 +28,5 @@ PYBIND11_MODULE(GAUSSMIX_MODULE_NAME, m) {
   });
   gaussmix::bindings::bind_mixture(m);
   gaussmix::bindings::bind_fit(m);
+  gaussmix::bindings::bind_io(m);
 }

@@ -81,16 +81,23 @@ SufficientStats moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Samp
                              CovarianceType type, const RowMatrix<double>& shift,
                              const PassOptions& options, FillResp&& fill_resp) {
   const Index m = X.rows(), n = X.cols(), k = shift.rows();
-  const Vector<double> centre_d = shift.colwise().mean().transpose();
-  const Vector<T> centre = centre_d.cast<T>();
+  // The rows are centred in T, so the centre must be a T value: computed in double, rounded to
+  // T, and the shifts taken relative to that rounded point. The shifts reported with the stats
+  // are then exactly the points the moments were taken about (for float data far from the
+  // origin the rounding of the centre is larger than the data's spread).
+  const Vector<T> centre = Vector<double>(shift.colwise().mean().transpose()).cast<T>();
+  const Vector<double> centre_d = centre.template cast<double>();
   const RowMatrix<T> rel_shift = (shift.rowwise() - centre_d.transpose()).cast<T>();
+  const RowMatrix<double> used_shift =
+      rel_shift.template cast<double>().rowwise() + centre_d.transpose();
   const Index B = detail::block_rows_for(k, n);
   const auto part = detail::partition_rows(m, B, detail::max_slots_for(type, k, n));
-  std::vector<SufficientStats> partial(part.n_slots, SufficientStats::zeros(type, k, n, shift));
+  std::vector<SufficientStats> partial(part.n_slots, SufficientStats::zeros(type, k, n, used_shift));
   detail::for_each_slot(part, options.n_threads, [&](Index s, Index begin, Index end) {
     auto& ws = detail::thread_workspace<T>(B, k, n);
     auto& st = partial[s];
     for (Index r0 = begin; r0 < end; r0 += B) {
+      detail::poll_stop(options.should_stop);
       const Index rows = std::min(B, end - r0);
       auto xc = ws.xc.topRows(rows);
       xc = X.middleRows(r0, rows).rowwise() - centre.transpose();
@@ -104,8 +111,8 @@ SufficientStats moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Samp
       st.n_samples += rows;
       detail::accumulate_moments_block<T>(type, xc, resp, rw, rel_shift, ws, st);
     }
-  });
-  SufficientStats total = SufficientStats::zeros(type, k, n, shift);
+  }, options.should_stop);
+  SufficientStats total = SufficientStats::zeros(type, k, n, used_shift);
   for (const auto& p : partial) total += p;
   return total;
 }
@@ -121,7 +128,7 @@ SufficientStats moments_about_group_means(const Eigen::Ref<const RowMatrix<T>>& 
   // Any point inside the data works as the first reference; row 0 keeps far-off data accurate.
   const RowMatrix<double> ref = X.row(0).template cast<double>().replicate(k, 1);
   const SufficientStats first = moments_pass<T>(X, w, CovarianceType::Spherical, ref, options, fill_resp);
-  RowMatrix<double> means = ref;
+  RowMatrix<double> means = first.shift;
   for (Index c = 0; c < k; ++c) {
     if (first.n_k[c] > 0) means.row(c) += first.s1.row(c) / first.n_k[c];
   }
@@ -167,6 +174,7 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
     auto& lse = ws.lse;
     auto& st = partial[s];
     for (Index r0 = begin; r0 < end; r0 += B) {
+      detail::poll_stop(options.should_stop);
       const Index rows = std::min(B, end - r0);
       auto xc = ws.xc.topRows(rows);
       xc = X.middleRows(r0, rows).rowwise() - prep.centre.transpose();
@@ -182,7 +190,7 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
       st.n_samples += rows;
       detail::accumulate_moments_block<T>(type, xc, lp, rw, rel_shift, ws, st);
     }
-  });
+  }, options.should_stop);
   SufficientStats total = SufficientStats::zeros(type, k, n, shift);
   for (const auto& p : partial) total += p;  // fixed order: independent of the thread count
   return total;
@@ -234,6 +242,7 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
     auto& ws = detail::thread_workspace<T>(B, k, n);
     auto& lse = ws.lse;
     for (Index r0 = begin; r0 < end; r0 += B) {
+      detail::poll_stop(options.should_stop);
       const Index rows = std::min(B, end - r0);
       auto xc = ws.xc.topRows(rows);
       xc = X.middleRows(r0, rows).rowwise() - prep.centre.transpose();
@@ -246,7 +255,13 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
         case LogProbOutput::Labels:
           for (Index i = 0; i < rows; ++i) {
             Index best = 0;
-            lp.row(i).maxCoeff(&best);
+            const T top = lp.row(i).maxCoeff(&best);
+            // A row whose every log-density is -inf or NaN has no most probable component;
+            // argmax would silently answer 0.
+            if (!std::isfinite(static_cast<double>(top)))
+              throw Error("sample " + std::to_string(r0 + i) +
+                          " has zero density under every component (its Mahalanobis distance "
+                          "overflows); rescale the data or increase reg_covar");
             out(r0 + i, 0) = static_cast<double>(best);
           }
           break;
@@ -263,7 +278,7 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
         }
       }
     }
-  });
+  }, options.should_stop);
   return out;
 }
 

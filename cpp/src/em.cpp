@@ -16,7 +16,7 @@ EmResult run_em(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sa
   EmResult result;
   result.mixture = initial;
   result.lower_bound = initial_lower_bound;
-  const PassOptions pass{options.n_threads};
+  const PassOptions pass{options.n_threads, options.should_stop};
   const MaximizeOptions mstep{options.reg_covar, options.prior};
   if (options.prior) options.prior->validate(initial.covariance_type, initial.n_features());
   for (int iter = 1; iter <= options.max_iter; ++iter) {

@@ -39,7 +39,8 @@ Index search_cumulative(const Vector<double>& cumsum, double u) {
 
 template <typename T>
 void squared_distances_to(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& point,
-                          Eigen::Ref<Vector<double>> out, int n_threads) {
+                          Eigen::Ref<Vector<double>> out, int n_threads,
+                          const std::function<void()>& should_stop) {
   const auto part = detail::partition_rows(X.rows(), kRowsPerBlock, 64);
   detail::for_each_slot(part, n_threads, [&](Index, Index begin, Index end) {
     // Whole blocks at a time, so the differences and sums vectorise across a block's rows.
@@ -48,7 +49,7 @@ void squared_distances_to(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<
       out.segment(b, rows) =
           (X.middleRows(b, rows).template cast<double>().rowwise() - point.transpose()).rowwise().squaredNorm();
     }
-  });
+  }, should_stop);
 }
 
 // Weighted mean and mean per-feature variance, row by row (no (m, n) temporary).
@@ -71,7 +72,7 @@ std::pair<Vector<double>, double> weighted_mean_and_variance(const Eigen::Ref<co
 template <typename T>
 Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
                                      const SampleWeights& sample_weight, Index k, std::uint64_t seed,
-                                     int n_threads) {
+                                     int n_threads, const std::function<void()>& should_stop) {
   const Index m = X.rows();
   if (k < 1) throw InvalidArgument("k must be at least 1");
   const Vector<double> w = weights_or_ones(sample_weight, m);
@@ -93,7 +94,12 @@ Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
   const double wtotal = cumulative(w);
   chosen[0] = search_cumulative(cumsum, rng.uniform() * wtotal);
   taken[chosen[0]] = 1;
-  squared_distances_to<T>(X, X.row(chosen[0]).template cast<double>().transpose(), closest, n_threads);
+  squared_distances_to<T>(X, X.row(chosen[0]).template cast<double>().transpose(), closest, n_threads, should_stop);
+  // Squared distances beyond the double range would make every candidate's potential infinite,
+  // so none would ever be chosen; refuse such data instead of seeding from garbage.
+  if (!closest.allFinite())
+    throw InvalidArgument("squared distances between samples overflow double precision (the data "
+                          "reach about 1e154 or more); rescale the data");
 
   const int trials = 2 + static_cast<int>(std::log(static_cast<double>(k)));
   for (Index c = 1; c < k; ++c) {
@@ -110,14 +116,14 @@ Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
         const Index i = (start + j) % m;
         if (!taken[i] && w[i] > 0) best = i;
       }
-      squared_distances_to<T>(X, X.row(best).template cast<double>().transpose(), best_dist, n_threads);
+      squared_distances_to<T>(X, X.row(best).template cast<double>().transpose(), best_dist, n_threads, should_stop);
     } else {
       for (int t = 0; t < trials; ++t) {
         const Index cand = search_cumulative(cumsum, rng.uniform() * potential);
         squared_distances_to<T>(X, X.row(cand).template cast<double>().transpose(), candidate_dist,
-                                n_threads);
+                                n_threads, should_stop);
         const double pot = w.dot(candidate_dist.cwiseMin(closest));
-        if (pot < best_potential) {
+        if (best < 0 || pot < best_potential) {
           best_potential = pot;
           best = cand;
           best_dist.swap(candidate_dist);
@@ -137,7 +143,7 @@ KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights
   const Index m = X.rows(), n = X.cols();
   if (options.max_iter < 1) throw InvalidArgument("k-means max_iter must be at least 1");
   const Vector<double> w = weights_or_ones(sample_weight, m);
-  const Vector<std::int64_t> seeds = kmeans_plusplus<T>(X, sample_weight, k, options.seed, options.n_threads);
+  const Vector<std::int64_t> seeds = kmeans_plusplus<T>(X, sample_weight, k, options.seed, options.n_threads, should_stop);
 
   // Work on rows centred at the weighted mean so that |x|^2 - 2 x.c + |c|^2 does not cancel
   // catastrophically for data far from the origin.
@@ -189,7 +195,7 @@ KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights
           p.inertia += w[row] * dist;
         }
       }
-    });
+    }, should_stop);
     Partial total{RowMatrix<double>::Zero(k, n), Vector<double>::Zero(k), 0.0, 0};
     for (const auto& p : partial) {
       total.sums += p.sums;
@@ -233,7 +239,8 @@ KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights
 
 #define GAUSSMIX_INSTANTIATE(T)                                                                   \
   template Vector<std::int64_t> kmeans_plusplus<T>(const Eigen::Ref<const RowMatrix<T>>&,        \
-                                                   const SampleWeights&, Index, std::uint64_t, int); \
+                                                   const SampleWeights&, Index, std::uint64_t, int, \
+                                                   const std::function<void()>&);                \
   template KMeansResult kmeans<T>(const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&,   \
                                   Index, const KMeansOptions&, const std::function<void()>&);
 GAUSSMIX_INSTANTIATE(float)

@@ -12,7 +12,9 @@ except ImportError as exc:  # pragma: no cover - only when the extension was not
         "package with `pip install .` (which compiles it) rather than importing the source tree."
     ) from exc
 
+from ._cmake import get_cmake_dir
 from ._gaussian_mixture import GaussianMixture
+from ._io import load
 from ._model_selection import ModelSelectionResult, select_model
 from ._priors import GaussianPrior, default_prior
 
@@ -23,6 +25,8 @@ __all__ = [
     "GaussianPrior",
     "ModelSelectionResult",
     "default_prior",
+    "get_cmake_dir",
+    "load",
     "select_model",
     "__version__",
 ]

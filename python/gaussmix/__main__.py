@@ -1,4 +1,5 @@
-"""Command line: ``python -m gaussmix demo`` fits a generated dataset and prints the model."""
+"""Command line: ``python -m gaussmix demo`` fits a generated dataset and prints the model;
+``python -m gaussmix --cmake-dir`` prints the folder of the C++ library's CMake package."""
 
 import argparse
 import sys
@@ -47,6 +48,8 @@ def demo(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m gaussmix", description=__doc__)
+    parser.add_argument("--cmake-dir", action="store_true",
+                        help="print the folder to put on CMAKE_PREFIX_PATH for find_package(gaussmix)")
     sub = parser.add_subparsers(dest="command")
     d = sub.add_parser("demo", help="fit a generated dataset and print the model")
     d.add_argument("--samples", type=int, default=100_000)
@@ -57,6 +60,15 @@ def main(argv=None):
     d.add_argument("--n-init", type=int, default=1)
     d.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.cmake_dir:
+        from gaussmix import get_cmake_dir
+
+        try:
+            print(get_cmake_dir())
+        except FileNotFoundError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
     if args.command == "demo":
         return demo(args)
     parser.print_help()

@@ -133,6 +133,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     Fitted attributes are float64 whatever the input dtype. float32 input is processed in
     float32 in the large per-sample products (for speed) with float64 sums and M-step.
+
+    A component that loses all its samples during EM is kept: its weight drops to about 1e-16,
+    its mean stays where it was (with 'tied', it moves to the common centre the moments are
+    taken about) and its covariance becomes ``reg_covar * I``. With ``reg_covar=0`` that
+    covariance is singular and fitting raises a ValueError naming the component.
+
+    Input is validated before any computation: NaN, infinity, values whose squared distances
+    overflow the dtype, and malformed parameters raise ValueError or TypeError; the caller's
+    arrays are never modified. Results are bit-identical for any ``n_threads``; long calls
+    release the GIL and stop on Ctrl-C (KeyboardInterrupt) within a fraction of a second.
     """
 
     def __init__(
@@ -215,7 +225,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 "Expected n_samples >= n_components but got "
                 f"n_components = {self.n_components}, n_samples = {n_samples}"
             )
-        w = v.check_sample_weight(sample_weight, n_samples)
+        w = v.scale_sample_weight(
+            v.check_sample_weight(sample_weight, n_samples), self.prior is not None
+        )
         inits = self._checked_inits(X)
         filled_prior, core_prior = resolve_prior(
             self.prior, X, w, self.covariance_type, self.n_components
@@ -408,6 +420,23 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         labels = np.repeat(np.arange(self.n_components, dtype=np.int64), counts)
         return np.vstack(parts), labels
 
+    def save(self, file, *, dtype="float64"):
+        """Write the fitted model to `file` in gaussmix's model file format.
+
+        The file loads with :func:`gaussmix.load` or, in C++, ``gaussmix::load`` with
+        bit-identical parameters (docs/model_format.md describes the format).
+
+        Parameters
+        ----------
+        file : str, path-like or binary file object
+        dtype : {'float64', 'float32'}, default='float64'
+            Element type of the stored arrays. float32 halves the file; the parameters are
+            then rounded to float32 once, when written.
+        """
+        from ._io import save
+
+        save(self, file, dtype=dtype)
+
     # ------------------------------------------------------------ conditioning
 
     def condition(self, indices, values):
@@ -469,12 +498,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def bic(self, X):
         """Bayesian information criterion on X (lower is better)."""
-        n_samples = np.shape(X)[0]
-        return -2 * self.score(X) * n_samples + self._n_parameters() * np.log(n_samples)
+        log_density = self.score_samples(X)  # validates X before its length is used
+        n_samples = log_density.shape[0]
+        return -2 * float(log_density.sum()) + self._n_parameters() * np.log(n_samples)
 
     def aic(self, X):
         """Akaike information criterion on X (lower is better)."""
-        return -2 * self.score(X) * np.shape(X)[0] + 2 * self._n_parameters()
+        return -2 * float(self.score_samples(X).sum()) + 2 * self._n_parameters()
 
     # ----------------------------------------------------------------- verbose
 

@@ -90,11 +90,13 @@ def _default_scale_matrix(cov):
     cannot be an inverse-Wishart scale; the diagonal keeps each feature's own spread and is
     positive definite unless a feature is constant.
     """
-    try:
-        np.linalg.cholesky(cov)
+    # A Cholesky test is not enough: rounding can leave a singular covariance (collinear
+    # features) barely positive definite here and not in the core's factorisation, or so ill
+    # conditioned that every MAP covariance built on it is too.
+    eigenvalues = np.linalg.eigvalsh(cov)
+    if eigenvalues.min() > 1e-10 * eigenvalues.max():
         return cov
-    except np.linalg.LinAlgError:
-        return np.diag(np.diag(cov))
+    return np.diag(np.diag(cov))
 
 
 def _scale_for_type(scale, covariance_type, n_features):

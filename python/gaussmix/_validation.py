@@ -57,6 +57,12 @@ def check_array(X, *, name="X", min_samples=1, allow_nan=False):
     kind = arr.dtype.kind
     if kind == "c":
         raise ValueError(f"Complex data not supported: {name} has dtype {arr.dtype}.")
+    if kind in "mM":
+        # NumPy would turn dates into arbitrary-epoch counts without complaint.
+        raise TypeError(
+            f"{name} must contain numbers (dtype {arr.dtype}): convert dates and durations "
+            "explicitly, e.g. to seconds."
+        )
     if kind in "OUSV" or kind not in "biuf":
         # Object arrays of numbers are accepted; anything else keeps the exception type
         # NumPy raised (TypeError for non-numbers, ValueError for non-numeric strings).
@@ -91,13 +97,38 @@ def check_array(X, *, name="X", min_samples=1, allow_nan=False):
         raise ValueError(
             f"Found array with 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required."
         )
-    if not allow_nan and not np.isfinite(arr).all():
+    if not allow_nan:
+        check_range(arr, name)
+    return arr
+
+
+def max_magnitude(dtype, n_features):
+    """Largest |value| whose squared distances (sums of n_features squares of differences) stay
+    finite in `dtype`, the precision in which the core forms them."""
+    return float(np.sqrt(np.finfo(dtype).max / (4.0 * max(n_features, 1))))
+
+
+def check_range(arr, name="X"):
+    """Refuse NaN, infinity, and values so large that squared distances would overflow."""
+    if arr.size == 0:
+        return
+    # max/min propagate NaN and need no temporary as large as the data.
+    top, bottom = arr.max(), arr.min()
+    if not (np.isfinite(top) and np.isfinite(bottom)):
         if np.isnan(arr).any():
             raise ValueError(f"Input {name} contains NaN.")
         raise ValueError(
             f"Input {name} contains infinity or a value too large for dtype({arr.dtype.name!r})."
         )
-    return arr
+    magnitude = max(float(top), -float(bottom))
+    limit = max_magnitude(arr.dtype, arr.shape[-1])
+    if magnitude > limit:
+        hint = " or pass float64 data" if arr.dtype == np.float32 else ""
+        raise ValueError(
+            f"Input {name} has values up to {magnitude:.3g} in magnitude: their squared distances "
+            f"overflow {arr.dtype.name} (the limit for {arr.shape[-1]} feature(s) is about "
+            f"{limit:.3g}). Rescale the data (e.g. divide by its standard deviation){hint}."
+        )
 
 
 def check_sample_weight(sample_weight, n_samples):
@@ -123,6 +154,31 @@ def check_sample_weight(sample_weight, n_samples):
     if not w.sum() > 0:
         raise ValueError("sample_weight sums to zero: at least one sample needs positive weight.")
     return w
+
+
+# The core sums weights in float32 for float32 data; weights of magnitude 2**30 at most keep
+# every product with a responsibility and every per-block sum far from float32's limits.
+_SAFE_WEIGHT_EXPONENT = 30
+
+
+def scale_sample_weight(w, has_prior):
+    """Weights rescaled by a power of two so that the largest is in [0.5, 1) (exact: only the
+    exponent changes), when they are so large or small that the core's sums would overflow or
+    lose them. Maximum-likelihood fits depend only on the ratios of the weights. With a prior the
+    weights count samples against the prior's pseudo-counts, so they are never rescaled; weights
+    out of the safe range are then an error."""
+    if w.size == 0:
+        return w
+    exponent = int(np.frexp(w.max())[1])
+    if abs(exponent) <= _SAFE_WEIGHT_EXPONENT:
+        return w
+    if has_prior:
+        raise ValueError(
+            f"sample_weight reaches {w.max():.3g}: with a prior, weights must lie between about "
+            f"2**-{_SAFE_WEIGHT_EXPONENT} and 2**{_SAFE_WEIGHT_EXPONENT} (they count samples "
+            "against the prior). Rescale the weights, choosing the prior's strength accordingly."
+        )
+    return np.ldexp(w, -exponent)
 
 
 def _check_int(value, name, minimum):

@@ -5,12 +5,16 @@
 #include "gaussmix/stats.hpp"
 
 #include <cstdint>
+#include <functional>
 
 namespace gaussmix {
 
 /// Threading and blocking for one pass over the rows.
 struct PassOptions {
   int n_threads = 0;  ///< OpenMP threads; 0 means the OpenMP default (all cores)
+  /// Called now and then on the calling thread during the pass (after each slot of rows it
+  /// summed); it may throw to abandon the pass, e.g. on Ctrl-C. Empty: never called.
+  std::function<void()> should_stop;
 };
 
 /// Sample weights: an empty vector means every row has weight 1.

@@ -17,6 +17,9 @@ struct EmOptions {
   int max_iter = 100;       ///< EM iterations at most; 0 returns the initial mixture
   int n_threads = 0;        ///< 0: the OpenMP default
   std::optional<Prior> prior;  ///< MAP estimation (see maximize()); the bound is then a posterior
+  /// Called now and then on the calling thread inside every pass (see PassOptions); may throw
+  /// to abort the fit, so an interrupt need not wait for the end of an iteration.
+  std::function<void()> should_stop;
 };
 
 struct EmResult {

@@ -40,4 +40,16 @@ class FormatError : public Error {
   using Error::Error;
 };
 
+/// A model file could not be opened, read or written (the message names the path and reason).
+class IoError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A query was made on a model that has no parameters yet (fit it or load one first).
+class NotFitted : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace gaussmix

@@ -23,14 +23,18 @@ struct KMeansResult {
 };
 
 /// Greedy k-means++ seeding (2 + log k candidates per step, weighted by sample_weight).
-/// Returns the k chosen row indices. Throws InvalidArgument if fewer than k rows have weight.
+/// Returns the k chosen row indices. Throws InvalidArgument if fewer than k rows have weight
+/// or if squared distances overflow double. `should_stop`, if given, is called on the calling
+/// thread during every pass over the rows and may throw to abort.
 template <typename T>
 Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
                                      const SampleWeights& sample_weight, Index k,
-                                     std::uint64_t seed, int n_threads = 0);
+                                     std::uint64_t seed, int n_threads = 0,
+                                     const std::function<void()>& should_stop = {});
 
 /// Lloyd's algorithm from k-means++ seeds. An empty cluster is moved to the row farthest from
-/// its centre. `should_stop`, if given, is called once per iteration and may throw to abort.
+/// its centre. `should_stop`, if given, is called on the calling thread during every pass over
+/// the rows (seeding included) and may throw to abort.
 template <typename T>
 KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight,
                     Index k, const KMeansOptions& options = {},

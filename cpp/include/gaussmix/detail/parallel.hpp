@@ -4,7 +4,9 @@
 #include "gaussmix/types.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
+#include <functional>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -48,19 +50,44 @@ inline int resolve_threads(int requested) {
 #endif
 }
 
+/// True on the thread that entered the current parallel region (or outside of one).
+inline bool is_calling_thread() {
+#ifdef _OPENMP
+  return omp_get_thread_num() == 0;
+#else
+  return true;
+#endif
+}
+
+/// Calls should_stop, if any, when on the calling thread: the passes call it once per block of
+/// rows, so that an interrupt is seen within one block even when a slot is long (a large pass,
+/// or a slow build such as the sanitizer one).
+inline void poll_stop(const std::function<void()>& should_stop) {
+  if (should_stop && is_calling_thread()) should_stop();
+}
+
 /// Calls f(slot, row_begin, row_end) for every slot, in parallel. An exception thrown by f is
-/// rethrown on the calling thread after the loop (OpenMP regions must not be left by throwing).
+/// rethrown on the calling thread after the loop (OpenMP regions must not be left by throwing);
+/// once one is thrown the slots not yet started are skipped. `should_stop`, if given, is called
+/// on the calling thread only (the one its owner, e.g. an interpreter, knows) after each of its
+/// slots, and may throw to abandon the pass: that bounds the delay before an interrupt is seen
+/// by the time one slot takes.
 template <class F>
-void for_each_slot(const RowPartition& p, int n_threads, F&& f) {
+void for_each_slot(const RowPartition& p, int n_threads, F&& f,
+                   const std::function<void()>& should_stop = {}) {
   std::exception_ptr error;
+  std::atomic<bool> failed{false};
   const Index n_slots = p.n_slots;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(resolve_threads(n_threads)) if (n_slots > 1)
   for (Index s = 0; s < n_slots; ++s) {
+    if (failed.load(std::memory_order_relaxed)) continue;
     try {
       f(s, p.slot_begin(s), p.slot_end(s));
+      if (should_stop && is_calling_thread()) should_stop();
     } catch (...) {
 #pragma omp critical(gaussmix_slot_error)
       if (!error) error = std::current_exception();
+      failed.store(true, std::memory_order_relaxed);
     }
   }
   if (error) std::rethrow_exception(error);

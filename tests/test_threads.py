@@ -1,0 +1,156 @@
+"""Long calls release the GIL, concurrent fits equal sequential ones, and Ctrl-C stops a long
+fit within about a second (during k-means++ seeding and during EM)."""
+
+import os
+import signal
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+from gaussmix import GaussianMixture, _core
+from gaussmix._sklearn_compat import ConvergenceWarning
+
+from conftest import make_mixture_data
+
+BIG = np.random.RandomState(0).normal(size=(60000, 8))
+
+
+def _long_fit(**params):
+    """A fit that runs for seconds: many full components, no convergence test."""
+    params = {"n_components": 12, "covariance_type": "full", "init_params": "random",
+              "max_iter": 10000, "tol": 0.0, "random_state": 0, "n_threads": 1, **params}
+    return GaussianMixture(**params)
+
+
+def _largest_pause_while(work):
+    """Runs work() in a thread while this thread counts; returns (largest pause between two
+    counts, number of counts, duration of work)."""
+    done = threading.Event()
+    result = {}
+
+    def target():
+        start = time.perf_counter()
+        try:
+            work()
+        finally:
+            result["duration"] = time.perf_counter() - start
+            done.set()
+
+    worker = threading.Thread(target=target)
+    worker.start()
+    last, largest, counts = time.perf_counter(), 0.0, 0
+    while not done.is_set():
+        time.sleep(0.001)
+        now = time.perf_counter()
+        largest, last, counts = max(largest, now - last), now, counts + 1
+    worker.join()
+    return largest, counts, result["duration"]
+
+
+def _quiet_fit(est, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X)
+
+
+def test_fit_releases_the_gil():
+    est = _long_fit(max_iter=40)
+    largest, counts, duration = _largest_pause_while(lambda: _quiet_fit(est, BIG))
+    assert duration > 0.5, "the fit was too short to tell"
+    # With the GIL held this thread would stall for the whole EM loop (one call into the core);
+    # the bound leaves room for a busy machine's scheduling delays.
+    assert largest < min(0.25, duration / 4), (largest, counts, duration)
+
+
+def test_kmeans_init_and_predict_release_the_gil():
+    est = GaussianMixture(40, max_iter=1, random_state=0, n_threads=1)
+    largest, _, duration = _largest_pause_while(lambda: _quiet_fit(est, BIG))
+    assert duration > 0.3 and largest < min(0.25, duration / 4), (largest, duration)
+    many = np.repeat(BIG, 6, axis=0)
+    largest, _, duration = _largest_pause_while(lambda: est.predict_proba(many))
+    assert duration > 0.1 and largest < min(0.25, duration / 4), (largest, duration)
+
+
+def test_concurrent_fits_equal_sequential_ones():
+    X = make_mixture_data(n_samples=3000, n_features=3, seed=3)
+    configs = [dict(covariance_type=c, random_state=s, init_params=i)
+               for c, s, i in [("full", 0, "kmeans"), ("tied", 1, "k-means++"), ("diag", 2, "random"),
+                               ("spherical", 3, "random_from_data"), ("full", 4, "k-means++"),
+                               ("diag", 5, "kmeans")]]
+
+    def fit(config):
+        return GaussianMixture(3, n_threads=2, max_iter=50, **config).fit(X)
+
+    sequential = [fit(c) for c in configs]
+    concurrent = [None] * len(configs)
+
+    def run(i):
+        concurrent[i] = fit(configs[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(configs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for a, b in zip(sequential, concurrent):
+        for name in ("weights_", "means_", "covariances_", "lower_bound_"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def _interrupt_after(delay, call):
+    """Sends SIGINT to this process after `delay` seconds while call() runs on the main thread;
+    returns the seconds from the signal to the KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError("signals are delivered to the main thread only")
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    sent = []
+
+    def fire():
+        sent.append(time.perf_counter())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    timer = threading.Timer(delay, fire)
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            call()
+        return time.perf_counter() - sent[0]
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_during_kmeans_plusplus_seeding():
+    # Seeding 3000 centres takes many seconds; before the fix it could not be interrupted.
+    est = GaussianMixture(3000, init_params="k-means++", random_state=0, n_threads=1)
+    latency = _interrupt_after(0.3, lambda: est.fit(BIG))
+    assert latency < 1.0, latency
+
+
+def test_ctrl_c_during_kmeans_plusplus_core_call():
+    latency = _interrupt_after(0.3, lambda: _core.kmeans_plusplus(BIG, np.empty(0), 3000, 0, 2))
+    assert latency < 1.0, latency
+
+
+def test_ctrl_c_during_em():
+    # One EM iteration here takes over two seconds, well over the allowed latency, so the check
+    # must happen inside the pass, not only between iterations. The start is given, so the
+    # signal arrives during EM itself.
+    X = np.random.RandomState(1).normal(size=(500000, 8))
+    k = 200
+    start = {"weights_init": np.full(k, 1.0 / k), "means_init": X[:k],
+             "precisions_init": np.stack([np.eye(8)] * k)}
+    latency = _interrupt_after(0.3, lambda: _long_fit(n_components=k, **start).fit(X))
+    assert latency < 1.0, latency
+
+
+def test_fit_works_after_an_interrupt():
+    est = _long_fit()
+    _interrupt_after(0.3, lambda: est.fit(BIG))
+    X = make_mixture_data(n_samples=300, seed=1)
+    gm = GaussianMixture(3, random_state=0).fit(X)
+    assert np.isfinite(gm.score(X))
