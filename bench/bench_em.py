@@ -25,10 +25,15 @@ import warnings
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
-
-from gaussmix import GaussianMixture  # noqa: E402
-from gaussmix import _core  # noqa: E402
+try:  # an installed package (or one on PYTHONPATH) first
+    from gaussmix import GaussianMixture
+    from gaussmix import _core
+except ImportError:  # else the developer build next to the sources
+    for name in [m for m in sys.modules if m == "gaussmix" or m.startswith("gaussmix.")]:
+        del sys.modules[name]
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
+    from gaussmix import GaussianMixture
+    from gaussmix import _core
 
 CONFIGS = {
     # name: (m, n, k, covariance type)
