@@ -34,7 +34,9 @@ void load_weights(const SampleWeights& w, Index r0, Index rows, Eigen::Ref<Vecto
 }
 
 // Turns weighted log-probabilities (rows x k) into responsibilities in place and returns the
-// per-row log-sum-exp in `lse`. Subtracting the row maximum keeps exp() in range.
+// per-row log-sum-exp in `lse`. Subtracting the row maximum keeps exp() in range. Without
+// `normalize` only `lse` is wanted: the division by the row sums (a pass over the block) is left
+// out, and `lp` is left holding the unnormalised terms.
 //
 // Terms below a floor (relative to the row's largest) become exactly 0: below the smallest normal
 // number, because Eigen's vectorised exp clamps differently on different instruction sets and
@@ -43,7 +45,7 @@ void load_weights(const SampleWeights& w, Index r0, Index rows, Eigen::Ref<Vecto
 // changes visibly but subnormal products later on would slow the moment products a hundredfold.
 template <typename T>
 void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, Index first_row,
-                        bool flush = false) {
+                        bool flush = false, bool normalize = true) {
   const Index rows = lp.rows();
   lse = lp.rowwise().maxCoeff();
   for (Index i = 0; i < rows; ++i) {
@@ -70,7 +72,7 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, 
     lp = (lp.array() < cut).select(T(0), lp.array()).matrix();
   }
   const Vector<T> sums = lp.rowwise().sum();
-  lp.array().colwise() /= sums.array();
+  if (normalize) lp.array().colwise() /= sums.array();
   lse.array() += sums.array().log();
 }
 
@@ -268,7 +270,8 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
         case LogProbOutput::Responsibilities:
         case LogProbOutput::ScoreSamples: {
           auto lse_b = lse.head(rows);
-          normalize_log_prob<T>(lp, lse_b, r0);
+          normalize_log_prob<T>(lp, lse_b, r0, /*flush=*/false,
+                                /*normalize=*/output == LogProbOutput::Responsibilities);
           if (output == LogProbOutput::ScoreSamples) {
             out.middleRows(r0, rows) = lse_b.template cast<double>();
           } else {
