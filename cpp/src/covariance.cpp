@@ -13,6 +13,10 @@ constexpr double kLog2Pi = 1.8378770664093454835606594728112;
 // above it one matrix product per block does the E-step.
 constexpr Index kSmallFeatures = 4;
 
+// Features per panel of the triangular E-step product (full, n >= 2 * kPanelFeatures): narrower
+// panels skip more zeros but make products too thin to run at full speed.
+constexpr Index kPanelFeatures = 8;
+
 // The forms the fast kernels read, computed in double and rounded once to T.
 template <typename T>
 void prepare_fast_paths(const Mixture& mixture, const Vector<double>& centre, Prepared<T>& p) {
@@ -155,7 +159,16 @@ void weighted_log_prob_block(const Prepared<T>& p, const Eigen::Ref<const RowMat
         for (Index c0 = 0; c0 < p.k; c0 += p.group) {
           const Index g = std::min(p.group, p.k - c0);
           auto y = ws.prod.topLeftCorner(rows, g * n);
-          y.noalias() = xc * p.stacked.middleCols(c0 * n, g * n);
+          // U_c is upper triangular, so the columns of feature j need only the first j + 1
+          // features of the block: taking the features in panels, each panel's product stops
+          // at its last feature, which skips about 3/8 of the work for 4 panels (exact zeros
+          // only, so the sums are the same).
+          const Index panel = n >= 2 * kPanelFeatures ? kPanelFeatures : n;
+          for (Index j0 = 0; j0 < n; j0 += panel) {
+            const Index j1 = std::min(n, j0 + panel);
+            y.middleCols(j0 * g, (j1 - j0) * g).noalias() =
+                xc.leftCols(j1) * p.stacked.block(0, c0 * n + j0 * g, j1, (j1 - j0) * g);
+          }
           const T* off = p.stacked_offset.data() + c0 * n;
           for (Index i = 0; i < rows; ++i) {
             const T* yi = &y(i, 0);
