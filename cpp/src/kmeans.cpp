@@ -52,6 +52,36 @@ void squared_distances_to(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<
   }, should_stop);
 }
 
+// For each candidate row, the potential sum_i w_i min(closest_i, |x_i - x_cand|^2) it would give,
+// all candidates in one pass. Per-slot partial sums merged in slot order: the same result for
+// any number of threads.
+template <typename T>
+Vector<double> candidate_potentials(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& w,
+                                    const Vector<double>& closest, const std::vector<Index>& cands,
+                                    int n_threads, const std::function<void()>& should_stop) {
+  const Index t_count = static_cast<Index>(cands.size());
+  RowMatrix<double> points(t_count, X.cols());
+  for (Index t = 0; t < t_count; ++t) points.row(t) = X.row(cands[t]).template cast<double>();
+  const auto part = detail::partition_rows(X.rows(), kRowsPerBlock, 64);
+  RowMatrix<double> partial = RowMatrix<double>::Zero(part.n_slots, t_count);
+  detail::for_each_slot(part, n_threads, [&](Index s, Index begin, Index end) {
+    Vector<double> d(kDistanceBlock);
+    for (Index b = begin; b < end; b += kDistanceBlock) {
+      detail::poll_stop(should_stop);
+      const Index rows = std::min(kDistanceBlock, end - b);
+      const auto xb = X.middleRows(b, rows).template cast<double>();
+      for (Index t = 0; t < t_count; ++t) {
+        auto dt = d.head(rows);
+        dt = (xb.rowwise() - points.row(t)).rowwise().squaredNorm();
+        partial(s, t) += w.segment(b, rows).dot(dt.cwiseMin(closest.segment(b, rows)));
+      }
+    }
+  }, should_stop);
+  Vector<double> total = Vector<double>::Zero(t_count);
+  for (Index s = 0; s < part.n_slots; ++s) total += partial.row(s).transpose();
+  return total;
+}
+
 // Weighted mean and mean per-feature variance, row by row (no (m, n) temporary).
 template <typename T>
 std::pair<Vector<double>, double> weighted_mean_and_variance(const Eigen::Ref<const RowMatrix<T>>& X,
@@ -83,7 +113,7 @@ Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
   Rng rng(seed);
   Vector<std::int64_t> chosen(k);
   std::vector<char> taken(m, 0);
-  Vector<double> closest(m), candidate_dist(m), best_dist(m), cumsum(m);
+  Vector<double> closest(m), best_dist(m), cumsum(m);
 
   auto cumulative = [&](const Vector<double>& weights) {
     double run = 0.0;
@@ -118,17 +148,19 @@ Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
       }
       squared_distances_to<T>(X, X.row(best).template cast<double>().transpose(), best_dist, n_threads, should_stop);
     } else {
+      // All candidates are drawn first (the draws depend only on cumsum), then scored in one
+      // pass over the data instead of one pass each; the winner's distances are recomputed in
+      // the pass that updates `closest`, so no (m) vector is kept per candidate.
+      std::vector<Index> cands(trials);
+      for (int t = 0; t < trials; ++t) cands[t] = search_cumulative(cumsum, rng.uniform() * potential);
+      const Vector<double> pots = candidate_potentials<T>(X, w, closest, cands, n_threads, should_stop);
       for (int t = 0; t < trials; ++t) {
-        const Index cand = search_cumulative(cumsum, rng.uniform() * potential);
-        squared_distances_to<T>(X, X.row(cand).template cast<double>().transpose(), candidate_dist,
-                                n_threads, should_stop);
-        const double pot = w.dot(candidate_dist.cwiseMin(closest));
-        if (best < 0 || pot < best_potential) {
-          best_potential = pot;
-          best = cand;
-          best_dist.swap(candidate_dist);
+        if (best < 0 || pots[t] < best_potential) {
+          best_potential = pots[t];
+          best = cands[t];
         }
       }
+      squared_distances_to<T>(X, X.row(best).template cast<double>().transpose(), best_dist, n_threads, should_stop);
     }
     chosen[c] = best;
     taken[best] = 1;
