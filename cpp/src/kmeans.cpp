@@ -37,17 +37,38 @@ Index search_cumulative(const Vector<double>& cumsum, double u) {
   return i;
 }
 
+// Squared distances of a block's rows to each of `points` (t x n) into the rows of d (t x rows).
+// The block is transposed first so that the sums over features run vectorised across rows (a
+// sum along each short row is mostly horizontal additions), and once for all the points.
+template <typename T>
+void block_distances(const Eigen::Ref<const RowMatrix<T>>& xb, const RowMatrix<double>& points,
+                     RowMatrix<double>& xt, Eigen::Ref<RowMatrix<double>> d) {
+  const Index rows = xb.rows(), n = xb.cols();
+  auto x = xt.leftCols(rows);
+  // Row by row: the reads stay sequential and the writes go to n streams, where a transposed
+  // assignment would read down the block's columns.
+  for (Index i = 0; i < rows; ++i)
+    for (Index j = 0; j < n; ++j) x(j, i) = static_cast<double>(xb(i, j));
+  for (Index t = 0; t < points.rows(); ++t) {
+    auto dt = d.row(t).array();
+    dt = (x.row(0).array() - points(t, 0)).square();
+    for (Index j = 1; j < n; ++j) dt += (x.row(j).array() - points(t, j)).square();
+  }
+}
+
 template <typename T>
 void squared_distances_to(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& point,
                           Eigen::Ref<Vector<double>> out, int n_threads,
                           const std::function<void()>& should_stop) {
   const auto part = detail::partition_rows(X.rows(), kRowsPerBlock, 64);
+  const RowMatrix<double> points = point.transpose();
   detail::for_each_slot(part, n_threads, [&](Index, Index begin, Index end) {
-    // Whole blocks at a time, so the differences and sums vectorise across a block's rows.
+    RowMatrix<double> xt(X.cols(), kDistanceBlock), d(1, kDistanceBlock);
     for (Index b = begin; b < end; b += kDistanceBlock) {
+      detail::poll_stop(should_stop);
       const Index rows = std::min(kDistanceBlock, end - b);
-      out.segment(b, rows) =
-          (X.middleRows(b, rows).template cast<double>().rowwise() - point.transpose()).rowwise().squaredNorm();
+      block_distances<T>(X.middleRows(b, rows), points, xt, d.leftCols(rows));
+      out.segment(b, rows) = d.row(0).head(rows).transpose();
     }
   }, should_stop);
 }
@@ -65,15 +86,14 @@ Vector<double> candidate_potentials(const Eigen::Ref<const RowMatrix<T>>& X, con
   const auto part = detail::partition_rows(X.rows(), kRowsPerBlock, 64);
   RowMatrix<double> partial = RowMatrix<double>::Zero(part.n_slots, t_count);
   detail::for_each_slot(part, n_threads, [&](Index s, Index begin, Index end) {
-    Vector<double> d(kDistanceBlock);
+    RowMatrix<double> xt(X.cols(), kDistanceBlock), d(t_count, kDistanceBlock);
     for (Index b = begin; b < end; b += kDistanceBlock) {
       detail::poll_stop(should_stop);
       const Index rows = std::min(kDistanceBlock, end - b);
-      const auto xb = X.middleRows(b, rows).template cast<double>();
+      block_distances<T>(X.middleRows(b, rows), points, xt, d.leftCols(rows));
       for (Index t = 0; t < t_count; ++t) {
-        auto dt = d.head(rows);
-        dt = (xb.rowwise() - points.row(t)).rowwise().squaredNorm();
-        partial(s, t) += w.segment(b, rows).dot(dt.cwiseMin(closest.segment(b, rows)));
+        partial(s, t) += w.segment(b, rows).dot(
+            d.row(t).head(rows).transpose().cwiseMin(closest.segment(b, rows)));
       }
     }
   }, should_stop);
