@@ -77,6 +77,34 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, 
   lse.array() += sums.array().log();
 }
 
+// The per-slot statistics summed in slot order: the order is fixed by the row partition, not by
+// the threads, so the total does not depend on the thread count.
+SufficientStats merge_in_slot_order(const std::vector<SufficientStats>& partial, CovarianceType type,
+                                    Index k, Index n, const RowMatrix<double>& shift) {
+  SufficientStats total = SufficientStats::zeros(type, k, n, shift);
+  for (const auto& p : partial) total += p;
+  return total;
+}
+
+// Shifts for an init-time moment pass in precision T. The rows are centred in T, so the centre
+// must be a T value: computed in double, rounded to T, and the shifts taken relative to that
+// rounded point. used_shift, reported with the stats, is then exactly the points the moments
+// were taken about (for float data far from the origin the rounding of the centre is larger
+// than the data's spread).
+template <typename T>
+struct RoundedShifts {
+  Vector<T> centre;
+  RowMatrix<T> rel_shift;
+  RowMatrix<double> used_shift;
+
+  explicit RoundedShifts(const RowMatrix<double>& shift)
+      : centre(Vector<double>(shift.colwise().mean().transpose()).cast<T>()) {
+    const Vector<double> centre_d = centre.template cast<double>();
+    rel_shift = (shift.rowwise() - centre_d.transpose()).template cast<T>();
+    used_shift = rel_shift.template cast<double>().rowwise() + centre_d.transpose();
+  }
+};
+
 // Sums moments over all rows for responsibilities supplied block by block by fill_resp(r0, rows,
 // out), about the given shifts. The common driver of the init-time moment passes.
 template <typename T, class FillResp>
@@ -84,15 +112,10 @@ SufficientStats moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Samp
                              CovarianceType type, const RowMatrix<double>& shift,
                              const PassOptions& options, FillResp&& fill_resp) {
   const Index m = X.rows(), n = X.cols(), k = shift.rows();
-  // The rows are centred in T, so the centre must be a T value: computed in double, rounded to
-  // T, and the shifts taken relative to that rounded point. The shifts reported with the stats
-  // are then exactly the points the moments were taken about (for float data far from the
-  // origin the rounding of the centre is larger than the data's spread).
-  const Vector<T> centre = Vector<double>(shift.colwise().mean().transpose()).cast<T>();
-  const Vector<double> centre_d = centre.template cast<double>();
-  const RowMatrix<T> rel_shift = (shift.rowwise() - centre_d.transpose()).cast<T>();
-  const RowMatrix<double> used_shift =
-      rel_shift.template cast<double>().rowwise() + centre_d.transpose();
+  const RoundedShifts<T> rounded(shift);
+  const Vector<T>& centre = rounded.centre;
+  const RowMatrix<T>& rel_shift = rounded.rel_shift;
+  const RowMatrix<double>& used_shift = rounded.used_shift;
   const Index B = detail::block_rows_for(k, n);
   const auto part = detail::partition_rows(m, B, detail::max_slots_for(type, k, n));
   std::vector<SufficientStats> partial(part.n_slots, SufficientStats::zeros(type, k, n, used_shift));
@@ -115,9 +138,7 @@ SufficientStats moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Samp
       detail::accumulate_moments_block<T>(type, xc, resp, rw, rel_shift, ws, st);
     }
   }, options.should_stop);
-  SufficientStats total = SufficientStats::zeros(type, k, n, used_shift);
-  for (const auto& p : partial) total += p;
-  return total;
+  return merge_in_slot_order(partial, type, k, n, used_shift);
 }
 
 // Moments for hard labels, full or spherical: each block's rows are sorted by label and every
@@ -129,12 +150,10 @@ SufficientStats labelled_moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, c
                                       CovarianceType type, const RowMatrix<double>& shift,
                                       const PassOptions& options) {
   const Index m = X.rows(), n = X.cols(), k = shift.rows();
-  // Centre and shifts rounded to T as in moments_pass, so the reported shifts are exact.
-  const Vector<T> centre = Vector<double>(shift.colwise().mean().transpose()).cast<T>();
-  const Vector<double> centre_d = centre.template cast<double>();
-  const RowMatrix<T> rel_shift = (shift.rowwise() - centre_d.transpose()).cast<T>();
-  const RowMatrix<double> used_shift =
-      rel_shift.template cast<double>().rowwise() + centre_d.transpose();
+  const RoundedShifts<T> rounded(shift);
+  const Vector<T>& centre = rounded.centre;
+  const RowMatrix<T>& rel_shift = rounded.rel_shift;
+  const RowMatrix<double>& used_shift = rounded.used_shift;
   const Index B = detail::block_rows_for(k, n);
   const auto part = detail::partition_rows(m, B, detail::max_slots_for(type, k, n));
   std::vector<SufficientStats> partial(part.n_slots, SufficientStats::zeros(type, k, n, used_shift));
@@ -180,9 +199,7 @@ SufficientStats labelled_moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, c
       }
     }
   }, options.should_stop);
-  SufficientStats total = SufficientStats::zeros(type, k, n, used_shift);
-  for (const auto& p : partial) total += p;
-  return total;
+  return merge_in_slot_order(partial, type, k, n, used_shift);
 }
 
 // Two passes for fixed assignments: the group means first, then the moments about them.
@@ -260,9 +277,7 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
       detail::accumulate_moments_block<T>(type, xc, lp, rw, rel_shift, ws, st);
     }
   }, options.should_stop);
-  SufficientStats total = SufficientStats::zeros(type, k, n, shift);
-  for (const auto& p : partial) total += p;  // fixed order: independent of the thread count
-  return total;
+  return merge_in_slot_order(partial, type, k, n, shift);
 }
 
 template <typename T>
