@@ -57,7 +57,7 @@ def _quiet_fit(est, X):
 
 
 def test_fit_releases_the_gil():
-    est = _long_fit(max_iter=40)
+    est = _long_fit(max_iter=100)
     largest, counts, duration = _largest_pause_while(lambda: _quiet_fit(est, BIG))
     assert duration > 0.5, "the fit was too short to tell"
     # With the GIL held this thread would stall for the whole EM loop (one call into the core);

@@ -103,6 +103,7 @@ void bind_mixture(py::module_& m) {
           return maximize(stats, MaximizeOptions{reg_covar, std::move(prior)});
         },
         py::arg("stats"), py::arg("reg_covar"), py::arg("prior") = py::none());
+  m.def("quadratic_path_components", &quadratic_path_components, py::arg("mixture"));
   m.def("log_prior", &log_prior, py::arg("mixture"), py::arg("prior"));
 
   bind_dtype<double>(m);

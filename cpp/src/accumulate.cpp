@@ -252,20 +252,30 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
     rel_shift = prep.means;
   }
 
-  const Index B = detail::block_rows_for(k, n);
+  const Index B = detail::block_rows_for<T>(prep);
   const auto part = detail::partition_rows(m, B, detail::max_slots_for(type, k, n));
   std::vector<SufficientStats> partial(part.n_slots, SufficientStats::zeros(type, k, n, shift));
   detail::for_each_slot(part, options.n_threads, [&](Index s, Index begin, Index end) {
-    auto& ws = detail::thread_workspace<T>(B, k, n);
+    auto& ws = detail::thread_workspace<T>(prep, B);
     auto& lse = ws.lse;
     auto& st = partial[s];
+    // Quadratic blocks sum their moments in ws.quad_acc, moved into st at the end of the slot.
+    if constexpr (detail::kHasQuadraticPath<T>) {
+      if (prep.quadratic) detail::begin_quadratic_slot(prep, rel_shift, ws);
+    }
     for (Index r0 = begin; r0 < end; r0 += B) {
       detail::poll_stop(options.should_stop);
       const Index rows = std::min(B, end - r0);
       auto xc = ws.xc.topRows(rows);
       xc = X.middleRows(r0, rows).rowwise() - prep.centre.transpose();
       auto lp = ws.log_prob.topRows(rows);
-      detail::weighted_log_prob_block<T>(prep, xc, ws, lp);
+      bool quadratic = false;
+      if constexpr (detail::kHasQuadraticPath<T>) {
+        quadratic = detail::takes_quadratic_path(prep, xc);
+        // It leaves the block's features in ws.phi for the moments below.
+        if (quadratic) detail::quadratic_log_prob_block(prep, xc, ws, lp);
+      }
+      if (!quadratic) detail::weighted_log_prob_block<T>(prep, xc, ws, lp);
       auto lse_b = lse.head(rows);
       normalize_log_prob<T>(lp, lse_b, r0, /*flush=*/true);
       auto rw = ws.row_weight.head(rows);
@@ -274,7 +284,13 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
       st.log_likelihood += static_cast<double>(rw.dot(lse_b));
       st.weight_sum += static_cast<double>(rw.sum());
       st.n_samples += rows;
-      detail::accumulate_moments_block<T>(type, xc, lp, rw, rel_shift, ws, st);
+      if constexpr (detail::kHasQuadraticPath<T>) {
+        if (quadratic) detail::quadratic_moments_block(prep, xc, lp, rw, ws);
+      }
+      if (!quadratic) detail::accumulate_moments_block<T>(type, xc, lp, rw, rel_shift, ws, st);
+    }
+    if constexpr (detail::kHasQuadraticPath<T>) {
+      if (prep.quadratic) detail::flush_quadratic_moments(prep, rel_shift, ws, st);
     }
   }, options.should_stop);
   return merge_in_slot_order(partial, type, k, n, shift);
@@ -326,11 +342,11 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
   const bool per_component =
       output == LogProbOutput::WeightedLogProb || output == LogProbOutput::Responsibilities;
   RowMatrix<double> out(m, per_component ? k : 1);
-  const Index B = detail::block_rows_for(k, n);
+  const Index B = detail::block_rows_for<T>(prep);
   // No reduction here, so any split works; reuse the accumulate partition for load balance.
   const auto part = detail::partition_rows(m, B, 64);
   detail::for_each_slot(part, options.n_threads, [&](Index, Index begin, Index end) {
-    auto& ws = detail::thread_workspace<T>(B, k, n);
+    auto& ws = detail::thread_workspace<T>(prep, B);
     auto& lse = ws.lse;
     for (Index r0 = begin; r0 < end; r0 += B) {
       detail::poll_stop(options.should_stop);
@@ -372,6 +388,10 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
     }
   }, options.should_stop);
   return out;
+}
+
+std::vector<Index> quadratic_path_components(const Mixture& mixture) {
+  return detail::prepare<double>(mixture).quad_components;
 }
 
 #define GAUSSMIX_INSTANTIATE(T)                                                                     \

@@ -17,6 +17,75 @@ constexpr Index kSmallFeatures = 4;
 // panels skip more zeros but make products too thin to run at full speed.
 constexpr Index kPanelFeatures = 8;
 
+// log weight_c + log det U_c - n/2 log(2 pi): the constant part of each log-density. A weight of
+// exactly zero gives log 0 = -inf: that component never takes responsibility.
+Vector<double> log_norms(const Mixture& mixture) {
+  const Vector<double> log_det = mixture.log_det_precision_cholesky();
+  const double half_n_log_2pi = 0.5 * static_cast<double>(mixture.n_features()) * kLog2Pi;
+  // Scalar std::log: Eigen's vectorised log may round differently on different instruction sets.
+  Vector<double> out(log_det.size());
+  for (Index c = 0; c < out.size(); ++c) out[c] = std::log(mixture.weights[c]) + log_det[c] - half_n_log_2pi;
+  return out;
+}
+
+// The quadratic path expands (x - m)^T P (x - m) = x^T P x - 2 m^T P x + m^T P m, whose terms
+// are about m^T P m times larger than the result for a mean m at that Mahalanobis distance from
+// the centre: the expansion loses log10 of that many digits, in the log-densities and in the
+// moments alike. Components whose mean lies within this distance squared take it (losing at
+// most 5 of double's 16 digits); the rest keep the centred products.
+constexpr double kQuadraticMaxOffset = 1e5;
+
+// Magnitudes the quadratic products must stay within: squares of centred values times the
+// coefficients may neither overflow nor lose their digits to underflow.
+constexpr double kQuadraticMaxCoefficient = 1e150;
+constexpr double kQuadraticMaxProduct = 1e250;
+
+// Up to this many features the quadratic path was measured faster (config E, n = 64); beyond it
+// a block's features (n^2 / 2 per row) outgrow the cache.
+constexpr Index kMaxQuadraticFeatures = 64;
+
+// Chooses the components that take the quadratic path (see Prepared::quadratic) and fills
+// their coefficients.
+template <typename T>
+void prepare_quadratic(const Mixture& mixture, const RowMatrix<double>& rel, const Vector<double>& log_norm,
+                       Prepared<T>& p) {
+  const Index k = p.k, n = p.n, d = quadratic_dim(n);
+  RowMatrix<double> w(d, k);
+  double max_coef = 0.0;
+  for (Index c = 0; c < k; ++c) {
+    const RowMatrix<double> U =
+        mixture.precisions_cholesky.middleRows(c * n, n).triangularView<Eigen::Upper>();
+    const RowMatrix<double> P = U * U.transpose();
+    const Vector<double> Pm = P * rel.row(c).transpose();
+    const double offset = (rel.row(c) * U).squaredNorm();
+    Index q = 0;
+    for (Index j = 0; j < n; ++j) {
+      w(q++, c) = -0.5 * P(j, j);
+      for (Index l = j + 1; l < n; ++l) w(q++, c) = -P(j, l);
+    }
+    for (Index j = 0; j < n; ++j) w(q++, c) = Pm[j];
+    w(q, c) = log_norm[c] - 0.5 * offset;
+    const double coef = w.topRows(d - 1).col(c).cwiseAbs().maxCoeff();
+    if (n <= kMaxQuadraticFeatures && offset <= kQuadraticMaxOffset && coef <= kQuadraticMaxCoefficient) {
+      p.quad_components.push_back(c);
+      max_coef = std::max(max_coef, coef);
+    } else {
+      p.other_components.push_back(c);
+    }
+  }
+  if (p.quad_components.empty()) {
+    p.other_components.clear();
+    return;
+  }
+  p.quadratic = true;
+  const Index kq = static_cast<Index>(p.quad_components.size());
+  p.quad_w.resize(d, kq);
+  for (Index j = 0; j < kq; ++j) p.quad_w.col(j) = w.col(p.quad_components[j]);
+  // Centred values up to quad_max_abs keep every product within kQuadraticMaxProduct.
+  p.quad_max_abs = std::sqrt(kQuadraticMaxProduct /
+                             std::max(max_coef, kQuadraticMaxProduct / kQuadraticMaxCoefficient));
+}
+
 // The forms the fast kernels read, computed in double and rounded once to T.
 template <typename T>
 void prepare_fast_paths(const Mixture& mixture, const Vector<double>& centre, Prepared<T>& p) {
@@ -44,10 +113,7 @@ void prepare_fast_paths(const Mixture& mixture, const Vector<double>& centre, Pr
     p.stacked = stacked.cast<T>();
     p.stacked_offset = offset.cast<T>();
   } else if (p.type == CovarianceType::Diag || p.type == CovarianceType::Spherical) {
-    const Vector<double> log_det = mixture.log_det_precision_cholesky();
-    Vector<double> log_norm_d(k);
-    for (Index c = 0; c < k; ++c)
-      log_norm_d[c] = std::log(mixture.weights[c]) + log_det[c] - 0.5 * static_cast<double>(n) * kLog2Pi;
+    const Vector<double> log_norm_d = log_norms(mixture);
     // log N = log_norm - 1/2 sum_j p_cj (x_j - m_cj)^2 as one product of [x^2, x] with
     // [-p/2; p m] plus a constant, in double: the expansion cancels about (|m| / spread)^2 digits,
     // which double can spare for data centred on the mixture and float cannot.
@@ -104,30 +170,22 @@ auto transposed(const Eigen::Ref<const RowMatrix<T>>& xc, Workspace<T>& ws) {
 }
 }
 
+namespace {
+// The mixture prepared about a given centre (a value of T). `split` lets full covariances with
+// n > 4 send the components that allow it down the quadratic path.
 template <typename T>
-Prepared<T> prepare(const Mixture& mixture) {
-  mixture.validate();
+Prepared<T> prepare_about(const Mixture& mixture, const Vector<T>& centre, bool split) {
   Prepared<T> p;
   p.type = mixture.covariance_type;
   p.k = mixture.n_components();
   p.n = mixture.n_features();
-  const double wsum = mixture.weights.sum();
-  const Vector<double> centre =
-      wsum > 0 ? Vector<double>(mixture.means.transpose() * mixture.weights / wsum)
-               : Vector<double>(mixture.means.colwise().mean().transpose());
-  p.centre = centre.cast<T>();
+  p.centre = centre;
   // Rows are centred on the centre as rounded to T, so the means must be taken relative to that
   // same point: for float data far from the origin the rounding exceeds the clusters' spread.
   const Vector<double> used_centre = p.centre.template cast<double>();
   p.means = (mixture.means.rowwise() - used_centre.transpose()).cast<T>();
   p.prec_chol = mixture.precisions_cholesky.cast<T>();
-  const Vector<double> log_det = mixture.log_det_precision_cholesky();
-  Vector<double> log_norm(p.k);
-  for (Index c = 0; c < p.k; ++c) {
-    // A weight of exactly zero gives log 0 = -inf: that component never takes responsibility.
-    log_norm[c] = std::log(mixture.weights[c]) + log_det[c] - 0.5 * static_cast<double>(p.n) * kLog2Pi;
-  }
-  p.log_norm = log_norm.cast<T>();
+  p.log_norm = log_norms(mixture).cast<T>();
   switch (p.type) {
     case CovarianceType::Tied: {
       const RowMatrix<double> rel = mixture.means.rowwise() - used_centre.transpose();
@@ -142,7 +200,40 @@ Prepared<T> prepare(const Mixture& mixture) {
       break;
   }
   prepare_fast_paths(mixture, used_centre, p);
+  if (kHasQuadraticPath<T> && split && p.type == CovarianceType::Full && p.n > kSmallFeatures) {
+    const RowMatrix<double> rel = mixture.means.rowwise() - used_centre.transpose();
+    prepare_quadratic(mixture, rel, log_norms(mixture), p);
+    if (!p.other_components.empty()) {
+      // The rest keep their own weights (log_norm uses each component's weight only).
+      const Index ko = static_cast<Index>(p.other_components.size()), n = p.n;
+      Mixture rest;
+      rest.covariance_type = p.type;
+      rest.weights.resize(ko);
+      rest.means.resize(ko, n);
+      rest.covariances.resize(ko * n, n);
+      rest.precisions_cholesky.resize(ko * n, n);
+      for (Index j = 0; j < ko; ++j) {
+        const Index c = p.other_components[j];
+        rest.weights[j] = mixture.weights[c];
+        rest.means.row(j) = mixture.means.row(c);
+        rest.covariances.middleRows(j * n, n) = mixture.covariances.middleRows(c * n, n);
+        rest.precisions_cholesky.middleRows(j * n, n) = mixture.precisions_cholesky.middleRows(c * n, n);
+      }
+      p.others = std::make_shared<const Prepared<T>>(prepare_about<T>(rest, p.centre, false));
+    }
+  }
   return p;
+}
+}  // namespace
+
+template <typename T>
+Prepared<T> prepare(const Mixture& mixture) {
+  mixture.validate();
+  const double wsum = mixture.weights.sum();
+  const Vector<double> centre =
+      wsum > 0 ? Vector<double>(mixture.means.transpose() * mixture.weights / wsum)
+               : Vector<double>(mixture.means.colwise().mean().transpose());
+  return prepare_about<T>(mixture, centre.cast<T>(), true);
 }
 
 template <typename T>
@@ -152,6 +243,12 @@ void weighted_log_prob_block(const Prepared<T>& p, const Eigen::Ref<const RowMat
   const T half = T(0.5);
   switch (p.type) {
     case CovarianceType::Full:
+      if constexpr (kHasQuadraticPath<T>) {
+        if (takes_quadratic_path(p, xc)) {
+          quadratic_log_prob_block(p, xc, ws, out);
+          break;
+        }
+      }
       if (n > kSmallFeatures) {
         // The Mahalanobis terms of a group of components in one product of the block with
         // their stacked factors (groups keep the product buffer in cache), then the offsets
@@ -218,6 +315,106 @@ void weighted_log_prob_block(const Prepared<T>& p, const Eigen::Ref<const RowMat
       out = lp.template cast<T>();
       break;
     }
+  }
+}
+
+bool takes_quadratic_path(const Prepared<double>& p, const Eigen::Ref<const RowMatrix<double>>& xc) {
+  return p.quadratic && xc.rows() > 0 && xc.cwiseAbs().maxCoeff() <= p.quad_max_abs;
+}
+
+void begin_quadratic_slot(const Prepared<double>& p, const RowMatrix<double>& rel_shift,
+                                  Workspace<double>& ws) {
+  ws.quad_acc.setZero();
+  if (!p.others) return;
+  const Index ko = static_cast<Index>(p.other_components.size());
+  ws.other_shift.resize(ko, p.n);
+  for (Index j = 0; j < ko; ++j) ws.other_shift.row(j) = rel_shift.row(p.other_components[j]);
+  // Only the sums are used; the shift recorded here is never merged.
+  ws.other_stats = SufficientStats::zeros(p.type, ko, p.n, RowMatrix<double>());
+}
+
+void quadratic_log_prob_block(const Prepared<double>& p,
+                                      const Eigen::Ref<const RowMatrix<double>>& xc,
+                                      Workspace<double>& ws, Eigen::Ref<RowMatrix<double>> out) {
+  const Index rows = xc.rows(), n = p.n;
+  const Index kq = static_cast<Index>(p.quad_components.size()), ko = p.k - kq;
+  auto phi = ws.phi.topRows(rows);
+  for (Index i = 0; i < rows; ++i) {
+    // Products x_j x_l for l >= j, row by row of the upper triangle (the order of quad_w), then
+    // x, then 1. The row is copied first: phi and xc are both double, and the compiler would
+    // otherwise reload x after every store in case they overlap.
+    double x[kMaxQuadraticFeatures];
+    std::copy_n(xc.data() + i * xc.outerStride(), n, x);
+    double* f = phi.data() + i * phi.outerStride();
+    for (Index j = 0; j < n; ++j) {
+      const double xj = x[j];
+      for (Index l = j; l < n; ++l) *f++ = xj * x[l];
+    }
+    for (Index j = 0; j < n; ++j) *f++ = x[j];
+    *f = 1.0;
+  }
+  if (!p.others) {
+    out.noalias() = phi * p.quad_w;
+    return;
+  }
+  // Some components take the centred products: both parts side by side, then scattered.
+  auto lp = ws.split_lp.topRows(rows);
+  lp.leftCols(kq).noalias() = phi * p.quad_w;
+  weighted_log_prob_block<double>(*p.others, xc, ws, lp.middleCols(kq, ko));
+  for (Index j = 0; j < kq; ++j) out.col(p.quad_components[j]) = lp.col(j);
+  for (Index j = 0; j < ko; ++j) out.col(p.other_components[j]) = lp.col(kq + j);
+}
+
+void quadratic_moments_block(const Prepared<double>& p,
+                                     const Eigen::Ref<const RowMatrix<double>>& xc,
+                                     const Eigen::Ref<const RowMatrix<double>>& resp,
+                                     const Eigen::Ref<const Vector<double>>& row_weight,
+                                     Workspace<double>& ws) {
+  const Index rows = resp.rows();
+  const auto phi = ws.phi.topRows(rows);
+  if (!p.others) {
+    ws.quad_acc.noalias() += resp.transpose() * phi;
+    return;
+  }
+  const Index kq = static_cast<Index>(p.quad_components.size()), ko = p.k - kq;
+  auto r = ws.split_resp.topRows(rows);
+  for (Index j = 0; j < kq; ++j) r.col(j) = resp.col(p.quad_components[j]);
+  for (Index j = 0; j < ko; ++j) r.col(kq + j) = resp.col(p.other_components[j]);
+  ws.quad_acc.topRows(kq).noalias() += r.leftCols(kq).transpose() * phi;
+  accumulate_moments_block<double>(p.type, xc, r.middleCols(kq, ko), row_weight, ws.other_shift, ws,
+                                   ws.other_stats);
+}
+
+void flush_quadratic_moments(const Prepared<double>& p, const RowMatrix<double>& rel_shift,
+                                     Workspace<double>& ws, SufficientStats& stats) {
+  const Index n = p.n, d = quadratic_dim(n);
+  const Index linear = d - 1 - n;  // first column of the values x_j
+  const Index kq = static_cast<Index>(p.quad_components.size());
+  for (Index j = 0; j < kq; ++j) {
+    const Index c = p.quad_components[j];
+    const auto a = ws.quad_acc.row(j);
+    const double N = a[d - 1];
+    stats.n_k[c] += N;
+    if (N == 0.0) continue;
+    // About the shift s: sum r (x - s) = L - N s and
+    // sum r (x - s)(x - s)^T = Q - s L^T - L s^T + N s s^T (lower half kept, see SufficientStats).
+    const Vector<double> s = rel_shift.row(c).transpose();
+    const auto L = a.segment(linear, n);
+    stats.s1.row(c) += L - N * s.transpose();
+    auto S = stats.s2.middleRows(c * n, n);
+    Index q = 0;
+    for (Index jj = 0; jj < n; ++jj) {
+      for (Index l = jj; l < n; ++l, ++q)
+        S(l, jj) += a[q] - s[jj] * L[l] - L[jj] * s[l] + N * s[jj] * s[l];
+    }
+  }
+  if (!p.others) return;
+  const auto& o = ws.other_stats;
+  for (Index j = 0; j < static_cast<Index>(p.other_components.size()); ++j) {
+    const Index c = p.other_components[j];
+    stats.n_k[c] += o.n_k[j];
+    stats.s1.row(c) += o.s1.row(j);
+    stats.s2.middleRows(c * n, n) += o.s2.middleRows(j * n, n);
   }
 }
 
@@ -344,6 +541,14 @@ Index block_rows_for(Index k, Index n) {
   return std::max<Index>(64, std::min<Index>(512, rows));
 }
 
+template <typename T>
+Index block_rows_for(const Prepared<T>& p) {
+  if (!p.quadratic) return block_rows_for(p.k, p.n);
+  // A block's features (rows x quadratic_dim(n) doubles) stay within a core's L2 cache.
+  const Index per_row = quadratic_dim(p.n) + 2 * p.k + p.n + 8;
+  return std::max<Index>(64, std::min<Index>(512, (Index(1) << 17) / per_row));
+}
+
 Index max_slots_for(CovarianceType type, Index k, Index n) {
   const auto shape = covariance_storage_shape(type, k, n);
   const Index bytes = 8 * (shape.first * shape.second + k * n + k + 8);
@@ -358,7 +563,8 @@ Index max_slots_for(CovarianceType type, Index k, Index n) {
                                            Eigen::Ref<RowMatrix<T>>);                              \
   template void accumulate_moments_block<T>(                                                       \
       CovarianceType, const Eigen::Ref<const RowMatrix<T>>&, const Eigen::Ref<const RowMatrix<T>>&, \
-      const Eigen::Ref<const Vector<T>>&, const RowMatrix<T>&, Workspace<T>&, SufficientStats&);
+      const Eigen::Ref<const Vector<T>>&, const RowMatrix<T>&, Workspace<T>&, SufficientStats&);   \
+  template Index block_rows_for<T>(const Prepared<T>&);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)
 #undef GAUSSMIX_INSTANTIATE

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace gaussmix {
 
@@ -58,5 +59,11 @@ enum class LogProbOutput {
 template <typename T>
 RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture,
                                 LogProbOutput output, const PassOptions& options = {});
+
+/// Diagnostic: the components whose float64 passes take the quadratic-feature products (full
+/// covariance, 5 to 64 features, mean within a Mahalanobis distance of about 316 of the
+/// mixture's centre); the others take the centred products. Results do not depend on it beyond
+/// rounding.
+std::vector<Index> quadratic_path_components(const Mixture& mixture);
 
 }  // namespace gaussmix

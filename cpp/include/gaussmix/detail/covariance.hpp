@@ -5,6 +5,9 @@
 #include "gaussmix/stats.hpp"
 
 #include <algorithm>
+#include <memory>
+#include <vector>
+#include <type_traits>
 
 namespace gaussmix::detail {
 
@@ -27,7 +30,28 @@ struct Prepared {
   RowMatrix<double> diag_w;     ///< diag and spherical: (2n, k) coefficients of [x^2, x]
   RowMatrix<double> diag_const; ///< diag and spherical: (1, k) the rest of the log-density
   Index group = 1;              ///< full, n > 4: components per product, to stay in cache
+  /// Full, float64, n > 4: the components whose expansion is accurate (see prepare_quadratic)
+  /// take the quadratic path: the log-densities and the moments of a block as products with its
+  /// quadratic features phi(x) = [x_j x_l (j <= l), x, 1] (quadratic_dim(n) columns), about half
+  /// the multiply-adds of the centred products, in well-shaped matrix products. The other
+  /// components, if any, take the centred products through `others`. (float data keep the
+  /// centred products: the expansion would cost them too many of float's digits.)
+  bool quadratic = false;
+  std::vector<Index> quad_components;   ///< quadratic: the components that take it, ascending
+  std::vector<Index> other_components;  ///< quadratic: the rest, ascending
+  std::shared_ptr<const Prepared<T>> others;  ///< quadratic: the rest as a mixture, same centre
+  RowMatrix<double> quad_w;     ///< quadratic: (quadratic_dim(n), |quad_components|) log N as
+                                ///< coefficients of phi
+  double quad_max_abs = 0.0;    ///< quadratic: blocks with a centred value beyond this take the
+                                ///< centred path for all components (their squares could overflow)
 };
+
+/// Whether data of precision T may take the quadratic path.
+template <typename T>
+constexpr bool kHasQuadraticPath = std::is_same<T, double>::value;
+
+/// Columns of the quadratic features of n features: n (n + 1) / 2 products, n values and a 1.
+inline Index quadratic_dim(Index n) { return n * (n + 1) / 2 + n + 1; }
 
 template <typename T>
 Prepared<T> prepare(const Mixture& mixture);
@@ -47,6 +71,17 @@ struct Workspace {
   RowMatrix<double> powers;    ///< diag/spherical: (rows, 2n) [x^2, x] in double
   RowMatrix<double> log_prob_d, resp_d;  ///< diag/spherical: (rows, k) in double
   RowMatrix<double> moments_d;           ///< diag/spherical: (k, 2n)
+  RowMatrix<double> phi;        ///< quadratic: (rows, quadratic_dim(n)) features of a block
+  RowMatrix<double> quad_acc;   ///< quadratic: (k, quadratic_dim(n)) sum r^T phi over a slot
+  RowMatrix<T> split_lp, split_resp;  ///< quadratic with others: (rows, k) columns gathered
+  RowMatrix<T> other_shift;     ///< quadratic with others: their shifts
+  SufficientStats other_stats;  ///< quadratic with others: their moments over a slot
+  void reserve_quadratic(Index rows, Index k, Index n) {
+    grow(phi, rows, quadratic_dim(n));
+    grow(quad_acc, k, quadratic_dim(n));
+    grow(split_lp, rows, k);
+    grow(split_resp, rows, k);
+  }
   void reserve(Index rows, Index k, Index n) {
     grow(xc, rows, n);
     grow(xt, n, rows);
@@ -110,5 +145,42 @@ Index block_rows_for(Index k, Index n);
 
 /// Slot count that keeps the per-slot partial statistics within a fixed memory budget.
 Index max_slots_for(CovarianceType type, Index k, Index n);
+
+/// Block size for passes with a prepared mixture (the quadratic path has wider blocks).
+template <typename T>
+Index block_rows_for(const Prepared<T>& prep);
+
+/// This thread's workspace for a pass with prep, blocks of up to `rows` rows.
+template <typename T>
+Workspace<T>& thread_workspace(const Prepared<T>& prep, Index rows) {
+  auto& ws = thread_workspace<T>(rows, prep.k, prep.n);
+  if (prep.quadratic) ws.reserve_quadratic(rows, prep.k, prep.n);
+  return ws;
+}
+
+// The quadratic path, for double data (see kHasQuadraticPath).
+
+/// Whether this block of centred rows takes the quadratic path.
+bool takes_quadratic_path(const Prepared<double>& prep, const Eigen::Ref<const RowMatrix<double>>& xc);
+
+/// At the start of a slot: zeroes the slot's sums in ws.
+void begin_quadratic_slot(const Prepared<double>& prep, const RowMatrix<double>& rel_shift,
+                          Workspace<double>& ws);
+
+/// Fills ws.phi with the block's features and out with log weight + log N.
+void quadratic_log_prob_block(const Prepared<double>& prep, const Eigen::Ref<const RowMatrix<double>>& xc,
+                              Workspace<double>& ws, Eigen::Ref<RowMatrix<double>> out);
+
+/// Adds the block's moments to the slot's sums in ws, for the block whose features
+/// quadratic_log_prob_block left in ws.phi (resp already multiplied by the sample weights,
+/// whose row sums are row_weight).
+void quadratic_moments_block(const Prepared<double>& prep, const Eigen::Ref<const RowMatrix<double>>& xc,
+                             const Eigen::Ref<const RowMatrix<double>>& resp,
+                             const Eigen::Ref<const Vector<double>>& row_weight, Workspace<double>& ws);
+
+/// At the end of a slot: adds the slot's sums in ws to stats as moments about `rel_shift`
+/// (k x n, relative to the centre).
+void flush_quadratic_moments(const Prepared<double>& prep, const RowMatrix<double>& rel_shift,
+                             Workspace<double>& ws, SufficientStats& stats);
 
 }  // namespace gaussmix::detail
