@@ -261,7 +261,7 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
     auto& st = partial[s];
     // Quadratic blocks sum their moments in ws.quad_acc, moved into st at the end of the slot.
     if constexpr (detail::kHasQuadraticPath<T>) {
-      if (prep.quadratic) detail::begin_quadratic_slot(prep, rel_shift, ws);
+      if (prep.quadratic) detail::begin_quadratic_slot(prep, ws);
     }
     for (Index r0 = begin; r0 < end; r0 += B) {
       detail::poll_stop(options.should_stop);

@@ -86,11 +86,12 @@ void prepare_quadratic(const Mixture& mixture, const RowMatrix<double>& rel, con
                              std::max(max_coef, kQuadraticMaxProduct / kQuadraticMaxCoefficient));
 }
 
-// The forms the fast kernels read, computed in double and rounded once to T.
+// The forms the fast kernels read, computed in double and rounded once to T. rel holds the
+// means relative to the centre, log_norm the constants of log_norms().
 template <typename T>
-void prepare_fast_paths(const Mixture& mixture, const Vector<double>& centre, Prepared<T>& p) {
+void prepare_fast_paths(const Mixture& mixture, const RowMatrix<double>& rel, const Vector<double>& log_norm,
+                        Prepared<T>& p) {
   const Index k = p.k, n = p.n;
-  const RowMatrix<double> rel = mixture.means.rowwise() - centre.transpose();
   if (p.type == CovarianceType::Full && n > kSmallFeatures) {
     // E-step as one product per block and group of components: y = xc [U_c ...], then
     // (y_c - means_c U_c) squared and summed. Within a group the columns are feature-major
@@ -113,7 +114,7 @@ void prepare_fast_paths(const Mixture& mixture, const Vector<double>& centre, Pr
     p.stacked = stacked.cast<T>();
     p.stacked_offset = offset.cast<T>();
   } else if (p.type == CovarianceType::Diag || p.type == CovarianceType::Spherical) {
-    const Vector<double> log_norm_d = log_norms(mixture);
+    const Vector<double>& log_norm_d = log_norm;
     // log N = log_norm - 1/2 sum_j p_cj (x_j - m_cj)^2 as one product of [x^2, x] with
     // [-p/2; p m] plus a constant, in double: the expansion cancels about (|m| / spread)^2 digits,
     // which double can spare for data centred on the mixture and float cannot.
@@ -183,12 +184,13 @@ Prepared<T> prepare_about(const Mixture& mixture, const Vector<T>& centre, bool 
   // Rows are centred on the centre as rounded to T, so the means must be taken relative to that
   // same point: for float data far from the origin the rounding exceeds the clusters' spread.
   const Vector<double> used_centre = p.centre.template cast<double>();
-  p.means = (mixture.means.rowwise() - used_centre.transpose()).cast<T>();
+  const RowMatrix<double> rel = mixture.means.rowwise() - used_centre.transpose();
+  const Vector<double> log_norm = log_norms(mixture);
+  p.means = rel.cast<T>();
   p.prec_chol = mixture.precisions_cholesky.cast<T>();
-  p.log_norm = log_norms(mixture).cast<T>();
+  p.log_norm = log_norm.cast<T>();
   switch (p.type) {
     case CovarianceType::Tied: {
-      const RowMatrix<double> rel = mixture.means.rowwise() - used_centre.transpose();
       p.tied_means_prec = (rel * mixture.precisions_cholesky.triangularView<Eigen::Upper>()).cast<T>();
       break;
     }
@@ -199,10 +201,9 @@ Prepared<T> prepare_about(const Mixture& mixture, const Vector<T>& centre, bool 
     case CovarianceType::Full:
       break;
   }
-  prepare_fast_paths(mixture, used_centre, p);
+  prepare_fast_paths(mixture, rel, log_norm, p);
   if (kHasQuadraticPath<T> && split && p.type == CovarianceType::Full && p.n > kSmallFeatures) {
-    const RowMatrix<double> rel = mixture.means.rowwise() - used_centre.transpose();
-    prepare_quadratic(mixture, rel, log_norms(mixture), p);
+    prepare_quadratic(mixture, rel, log_norm, p);
     if (!p.other_components.empty()) {
       // The rest keep their own weights (log_norm uses each component's weight only).
       const Index ko = static_cast<Index>(p.other_components.size()), n = p.n;
@@ -322,13 +323,10 @@ bool takes_quadratic_path(const Prepared<double>& p, const Eigen::Ref<const RowM
   return p.quadratic && xc.rows() > 0 && xc.cwiseAbs().maxCoeff() <= p.quad_max_abs;
 }
 
-void begin_quadratic_slot(const Prepared<double>& p, const RowMatrix<double>& rel_shift,
-                                  Workspace<double>& ws) {
+void begin_quadratic_slot(const Prepared<double>& p, Workspace<double>& ws) {
   ws.quad_acc.setZero();
   if (!p.others) return;
   const Index ko = static_cast<Index>(p.other_components.size());
-  ws.other_shift.resize(ko, p.n);
-  for (Index j = 0; j < ko; ++j) ws.other_shift.row(j) = rel_shift.row(p.other_components[j]);
   // Only the sums are used; the shift recorded here is never merged.
   ws.other_stats = SufficientStats::zeros(p.type, ko, p.n, RowMatrix<double>());
 }
@@ -381,7 +379,7 @@ void quadratic_moments_block(const Prepared<double>& p,
   for (Index j = 0; j < kq; ++j) r.col(j) = resp.col(p.quad_components[j]);
   for (Index j = 0; j < ko; ++j) r.col(kq + j) = resp.col(p.other_components[j]);
   ws.quad_acc.topRows(kq).noalias() += r.leftCols(kq).transpose() * phi;
-  accumulate_moments_block<double>(p.type, xc, r.middleCols(kq, ko), row_weight, ws.other_shift, ws,
+  accumulate_moments_block<double>(p.type, xc, r.middleCols(kq, ko), row_weight, p.others->means, ws,
                                    ws.other_stats);
 }
 

@@ -74,7 +74,6 @@ struct Workspace {
   RowMatrix<double> phi;        ///< quadratic: (rows, quadratic_dim(n)) features of a block
   RowMatrix<double> quad_acc;   ///< quadratic: (k, quadratic_dim(n)) sum r^T phi over a slot
   RowMatrix<T> split_lp, split_resp;  ///< quadratic with others: (rows, k) columns gathered
-  RowMatrix<T> other_shift;     ///< quadratic with others: their shifts
   SufficientStats other_stats;  ///< quadratic with others: their moments over a slot
   void reserve_quadratic(Index rows, Index k, Index n) {
     grow(phi, rows, quadratic_dim(n));
@@ -164,8 +163,7 @@ Workspace<T>& thread_workspace(const Prepared<T>& prep, Index rows) {
 bool takes_quadratic_path(const Prepared<double>& prep, const Eigen::Ref<const RowMatrix<double>>& xc);
 
 /// At the start of a slot: zeroes the slot's sums in ws.
-void begin_quadratic_slot(const Prepared<double>& prep, const RowMatrix<double>& rel_shift,
-                          Workspace<double>& ws);
+void begin_quadratic_slot(const Prepared<double>& prep, Workspace<double>& ws);
 
 /// Fills ws.phi with the block's features and out with log weight + log N.
 void quadratic_log_prob_block(const Prepared<double>& prep, const Eigen::Ref<const RowMatrix<double>>& xc,
