@@ -22,7 +22,6 @@ struct Rng {
 };
 
 constexpr Index kRowsPerBlock = 2048;
-constexpr Index kDistanceBlock = 256;
 
 Vector<double> weights_or_ones(const SampleWeights& w, Index m) {
   if (w.size() == 0) return Vector<double>::Ones(m);
@@ -30,47 +29,74 @@ Vector<double> weights_or_ones(const SampleWeights& w, Index m) {
   return w;
 }
 
-// Index of the first entry whose running sum exceeds u (u in [0, total)); skips zero entries.
-Index search_cumulative(const Vector<double>& cumsum, double u) {
-  const auto it = std::upper_bound(cumsum.data(), cumsum.data() + cumsum.size(), u);
-  Index i = std::min<Index>(it - cumsum.data(), cumsum.size() - 1);
-  return i;
-}
+// Rows per block of the k-means++ passes. The blocks are also the coarse level of the D^2 draws:
+// each pass leaves the sum of w * closest of every block, so a draw scans the block sums and
+// then one block instead of keeping running sums over all m rows.
+//
+// The passes take each distance directly along its row. Measured against a transposed block
+// (vectorised across rows) and against |x|^2 + |p|^2 - 2 x.p from a matrix product, the direct
+// form was the fastest for n = 8 to 64, and it is exact: a row equal to a seed gets 0.
+constexpr Index kSeedBlock = 256;
 
-// Squared distances of a block's rows to each of `points` (t x n) into the rows of d (t x rows).
-// The block is transposed first so that the sums over features run vectorised across rows (a
-// sum along each short row is mostly horizontal additions), and once for all the points.
-template <typename T>
-void block_distances(const Eigen::Ref<const RowMatrix<T>>& xb, const RowMatrix<double>& points,
-                     RowMatrix<double>& xt, Eigen::Ref<RowMatrix<double>> d) {
-  const Index rows = xb.rows(), n = xb.cols();
-  auto x = xt.leftCols(rows);
-  // Row by row: the reads stay sequential and the writes go to n streams, where a transposed
-  // assignment would read down the block's columns.
-  for (Index i = 0; i < rows; ++i)
-    for (Index j = 0; j < n; ++j) x(j, i) = static_cast<double>(xb(i, j));
-  for (Index t = 0; t < points.rows(); ++t) {
-    auto dt = d.row(t).array();
-    dt = (x.row(0).array() - points(t, 0)).square();
-    for (Index j = 1; j < n; ++j) dt += (x.row(j).array() - points(t, j)).square();
+// The rows drawn so far and the squared distance of every row to the closest of them, with the
+// per-block sums of w * closest that the draws use.
+struct Seeding {
+  Vector<double> closest;
+  Vector<double> block_potential;
+  double potential = 0.0;
+};
+
+// Draws a row with probability proportional to w_i * closest_i: u in [0, potential) picks the
+// block whose running sum first exceeds u, then the row inside it. Rounding can leave u past the
+// running sums; the last row with a positive share is taken then.
+Index draw_row(const Seeding& s, const Vector<double>& w, double u) {
+  const Index m = s.closest.size(), n_blocks = s.block_potential.size();
+  double run = 0.0;
+  Index blk = 0, last_positive = -1;
+  for (; blk < n_blocks; ++blk) {
+    if (s.block_potential[blk] > 0.0) last_positive = blk;
+    if (run + s.block_potential[blk] > u) break;
+    run += s.block_potential[blk];
   }
+  if (blk == n_blocks) {
+    blk = last_positive;
+    run = 0.0;
+    for (Index b = 0; b < blk; ++b) run += s.block_potential[b];
+  }
+  Index row = -1;
+  for (Index i = blk * kSeedBlock, end = std::min(m, i + kSeedBlock); i < end; ++i) {
+    const double share = w[i] * s.closest[i];
+    if (share > 0.0) {
+      row = i;
+      run += share;
+      if (run > u) break;
+    }
+  }
+  return row;
 }
 
+// Adds a seed: closest_i becomes min(closest_i, |x_i - point|^2) (or that distance for the first
+// seed), and the block sums of w * closest are refreshed in the same pass.
 template <typename T>
-void squared_distances_to(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& point,
-                          Eigen::Ref<Vector<double>> out, int n_threads,
-                          const std::function<void()>& should_stop) {
-  const auto part = detail::partition_rows(X.rows(), kRowsPerBlock, 64);
-  const RowMatrix<double> points = point.transpose();
+void add_seed(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& w, Index seed_row,
+              bool first, Seeding& s, int n_threads, const std::function<void()>& should_stop) {
+  const auto part = detail::partition_rows(X.rows(), kSeedBlock, 64);
+  const Eigen::RowVectorXd p = X.row(seed_row).template cast<double>();
   detail::for_each_slot(part, n_threads, [&](Index, Index begin, Index end) {
-    RowMatrix<double> xt(X.cols(), kDistanceBlock), d(1, kDistanceBlock);
-    for (Index b = begin; b < end; b += kDistanceBlock) {
+    for (Index b = begin; b < end; b += kSeedBlock) {
       detail::poll_stop(should_stop);
-      const Index rows = std::min(kDistanceBlock, end - b);
-      block_distances<T>(X.middleRows(b, rows), points, xt, d.leftCols(rows));
-      out.segment(b, rows) = d.row(0).head(rows).transpose();
+      const Index rows = std::min(kSeedBlock, end - b);
+      double block_sum = 0.0;
+      for (Index i = b; i < b + rows; ++i) {
+        const double d = (X.row(i).template cast<double>() - p).squaredNorm();
+        double& c = s.closest[i];
+        c = first ? d : std::min(c, d);
+        block_sum += w[i] * c;
+      }
+      s.block_potential[b / kSeedBlock] = block_sum;
     }
   }, should_stop);
+  s.potential = s.block_potential.sum();
 }
 
 // For each candidate row, the potential sum_i w_i min(closest_i, |x_i - x_cand|^2) it would give,
@@ -83,19 +109,19 @@ Vector<double> candidate_potentials(const Eigen::Ref<const RowMatrix<T>>& X, con
   const Index t_count = static_cast<Index>(cands.size());
   RowMatrix<double> points(t_count, X.cols());
   for (Index t = 0; t < t_count; ++t) points.row(t) = X.row(cands[t]).template cast<double>();
-  const auto part = detail::partition_rows(X.rows(), kRowsPerBlock, 64);
+  const auto part = detail::partition_rows(X.rows(), kSeedBlock, 64);
   RowMatrix<double> partial = RowMatrix<double>::Zero(part.n_slots, t_count);
   detail::for_each_slot(part, n_threads, [&](Index s, Index begin, Index end) {
-    RowMatrix<double> xt(X.cols(), kDistanceBlock), d(t_count, kDistanceBlock);
-    for (Index b = begin; b < end; b += kDistanceBlock) {
+    Vector<double> sums = Vector<double>::Zero(t_count);
+    for (Index b = begin; b < end; b += kSeedBlock) {
       detail::poll_stop(should_stop);
-      const Index rows = std::min(kDistanceBlock, end - b);
-      block_distances<T>(X.middleRows(b, rows), points, xt, d.leftCols(rows));
-      for (Index t = 0; t < t_count; ++t) {
-        partial(s, t) += w.segment(b, rows).dot(
-            d.row(t).head(rows).transpose().cwiseMin(closest.segment(b, rows)));
+      for (Index i = b, stop = std::min(end, b + kSeedBlock); i < stop; ++i) {
+        const auto x = X.row(i).template cast<double>();
+        for (Index t = 0; t < t_count; ++t)
+          sums[t] += w[i] * std::min(closest[i], (x - points.row(t)).squaredNorm());
       }
     }
+    partial.row(s) = sums.transpose();
   }, should_stop);
   Vector<double> total = Vector<double>::Zero(t_count);
   for (Index s = 0; s < part.n_slots; ++s) total += partial.row(s).transpose();
@@ -133,32 +159,34 @@ Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
   Rng rng(seed);
   Vector<std::int64_t> chosen(k);
   std::vector<char> taken(m, 0);
-  Vector<double> closest(m), best_dist(m), cumsum(m);
+  Seeding seeding;
+  seeding.closest.resize(m);
+  seeding.block_potential.resize((m + kSeedBlock - 1) / kSeedBlock);
 
-  auto cumulative = [&](const Vector<double>& weights) {
-    double run = 0.0;
-    for (Index i = 0; i < m; ++i) cumsum[i] = (run += weights[i]);
-    return run;
-  };
   // First centre: a row drawn with probability proportional to its weight.
-  const double wtotal = cumulative(w);
-  chosen[0] = search_cumulative(cumsum, rng.uniform() * wtotal);
+  {
+    const double u = rng.uniform() * w.sum();
+    double run = 0.0;
+    chosen[0] = -1;
+    for (Index i = 0; i < m && !(run > u); ++i) {
+      if (w[i] > 0.0) {
+        chosen[0] = i;
+        run += w[i];
+      }
+    }
+  }
   taken[chosen[0]] = 1;
-  squared_distances_to<T>(X, X.row(chosen[0]).template cast<double>().transpose(), closest, n_threads, should_stop);
+  add_seed<T>(X, w, chosen[0], true, seeding, n_threads, should_stop);
   // Squared distances beyond the double range would make every candidate's potential infinite,
   // so none would ever be chosen; refuse such data instead of seeding from garbage.
-  if (!closest.allFinite())
+  if (!seeding.closest.allFinite())
     throw InvalidArgument("squared distances between samples overflow double precision (the data "
                           "reach about 1e154 or more); rescale the data");
 
   const int trials = 2 + static_cast<int>(std::log(static_cast<double>(k)));
   for (Index c = 1; c < k; ++c) {
-    // Running sums of w * closest straight into cumsum: no (m) temporary for the products.
-    double potential = 0.0;
-    for (Index i = 0; i < m; ++i) cumsum[i] = (potential += w[i] * closest[i]);
     Index best = -1;
-    double best_potential = std::numeric_limits<double>::infinity();
-    if (!(potential > 0.0)) {
+    if (!(seeding.potential > 0.0)) {
       // Every weighted row coincides with a centre: take the next untaken weighted row in a
       // random order so the seeds stay distinct rows.
       const Index start = static_cast<Index>(rng.uniform() * static_cast<double>(m));
@@ -166,25 +194,25 @@ Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
         const Index i = (start + j) % m;
         if (!taken[i] && w[i] > 0) best = i;
       }
-      squared_distances_to<T>(X, X.row(best).template cast<double>().transpose(), best_dist, n_threads, should_stop);
     } else {
-      // All candidates are drawn first (the draws depend only on cumsum), then scored in one
+      // All candidates are drawn first (the draws depend only on `closest`), then scored in one
       // pass over the data instead of one pass each; the winner's distances are recomputed in
       // the pass that updates `closest`, so no (m) vector is kept per candidate.
       std::vector<Index> cands(trials);
-      for (int t = 0; t < trials; ++t) cands[t] = search_cumulative(cumsum, rng.uniform() * potential);
-      const Vector<double> pots = candidate_potentials<T>(X, w, closest, cands, n_threads, should_stop);
+      for (int t = 0; t < trials; ++t) cands[t] = draw_row(seeding, w, rng.uniform() * seeding.potential);
+      const Vector<double> pots =
+          candidate_potentials<T>(X, w, seeding.closest, cands, n_threads, should_stop);
+      double best_potential = std::numeric_limits<double>::infinity();
       for (int t = 0; t < trials; ++t) {
         if (best < 0 || pots[t] < best_potential) {
           best_potential = pots[t];
           best = cands[t];
         }
       }
-      squared_distances_to<T>(X, X.row(best).template cast<double>().transpose(), best_dist, n_threads, should_stop);
     }
     chosen[c] = best;
     taken[best] = 1;
-    closest = closest.cwiseMin(best_dist);
+    add_seed<T>(X, w, best, false, seeding, n_threads, should_stop);
   }
   return chosen;
 }
