@@ -44,37 +44,60 @@ void load_weights(const SampleWeights& w, Index r0, Index rows, Eigen::Ref<Vecto
 // would otherwise leave a far component a subnormal sliver of responsibility on some machines
 // only; and, with `flush` (the EM pass), already below exp(-460) (float: exp(-57)), where no sum
 // changes visibly but subnormal products later on would slow the moment products a hundredfold.
+// Scratch for the row sums of normalize_log_prob, kept per thread so the pass allocates nothing.
+template <typename T>
+Vector<T>& thread_local_sums(Index rows) {
+  thread_local Vector<T> sums;
+  if (sums.size() < rows) sums.resize(rows);
+  return sums;
+}
+
 template <typename T>
 void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, Index first_row,
                         bool flush = false, bool normalize = true) {
-  const Index rows = lp.rows();
-  lse = lp.rowwise().maxCoeff();
+  const Index rows = lp.rows(), k = lp.cols();
+  const T floor = flush ? (std::is_same<T, float>::value ? T(-57) : T(-460))
+                        : T(std::log(std::numeric_limits<T>::min()));
+  // One loop per row for the maximum and the shift (Eigen's row-wise reductions cost a setup per
+  // row that dominates when k is small); the shifted terms are clamped at the floor here so the
+  // exp below is a plain pass over the block.
   for (Index i = 0; i < rows; ++i) {
-    if (!std::isfinite(static_cast<double>(lse[i]))) {
+    T* row = lp.row(i).data();
+    T mx = row[0];
+    for (Index c = 1; c < k; ++c) mx = std::max(mx, row[c]);
+    if (!std::isfinite(static_cast<double>(mx))) {
       throw Error("sample " + std::to_string(first_row + i) +
                   " has zero density under every component (its Mahalanobis distance overflows); "
                   "rescale the data or increase reg_covar");
     }
+    for (Index c = 0; c < k; ++c) row[c] = std::max(row[c] - mx, floor);
+    lse[i] = mx;
   }
-  lp.colwise() -= lse;
-  const T floor = flush ? (std::is_same<T, float>::value ? T(-57) : T(-460))
-                        : T(std::log(std::numeric_limits<T>::min()));
-  // The vectorised exp of the clamped values, then the clamped ones (which came out near
-  // exp(floor), a normal number) set to zero; a select around exp would not vectorise.
+  // The vectorised exp, then the clamped terms (which came out near exp(floor), a normal
+  // number) set to zero; a select around exp would not vectorise.
   const T cut = T(2) * std::exp(floor);
   if (lp.outerStride() == lp.cols()) {
     // Contiguous: one flat array, so the exp vectorises even when rows are shorter than a
     // vector register (few components).
     Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> flat(lp.data(), lp.size());
-    flat = flat.max(floor).exp();
+    flat = flat.exp();
     flat = (flat < cut).select(T(0), flat);
   } else {
-    lp = lp.array().max(floor).exp().matrix();
+    lp = lp.array().exp().matrix();
     lp = (lp.array() < cut).select(T(0), lp.array()).matrix();
   }
-  const Vector<T> sums = lp.rowwise().sum();
-  if (normalize) lp.array().colwise() /= sums.array();
-  lse.array() += sums.array().log();
+  Vector<T>& sums = thread_local_sums<T>(rows);
+  for (Index i = 0; i < rows; ++i) {
+    T* row = lp.row(i).data();
+    T s = T(0);
+    for (Index c = 0; c < k; ++c) s += row[c];
+    sums[i] = s;
+    if (normalize) {
+      const T inv = T(1) / s;
+      for (Index c = 0; c < k; ++c) row[c] *= inv;
+    }
+  }
+  lse.array() += sums.head(rows).array().log();
 }
 
 // The per-slot statistics summed in slot order: the order is fixed by the row partition, not by
