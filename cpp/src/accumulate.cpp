@@ -34,6 +34,14 @@ void load_weights(const SampleWeights& w, Index r0, Index rows, Eigen::Ref<Vecto
   }
 }
 
+// Scratch for the row sums of normalize_log_prob, kept per thread so the pass allocates nothing.
+template <typename T>
+Vector<T>& thread_local_sums(Index rows) {
+  thread_local Vector<T> sums;
+  if (sums.size() < rows) sums.resize(rows);
+  return sums;
+}
+
 // Turns weighted log-probabilities (rows x k) into responsibilities in place and returns the
 // per-row log-sum-exp in `lse`. Subtracting the row maximum keeps exp() in range. Without
 // `normalize` only `lse` is wanted: the division by the row sums (a pass over the block) is left
@@ -44,33 +52,25 @@ void load_weights(const SampleWeights& w, Index r0, Index rows, Eigen::Ref<Vecto
 // would otherwise leave a far component a subnormal sliver of responsibility on some machines
 // only; and, with `flush` (the EM pass), already below exp(-460) (float: exp(-57)), where no sum
 // changes visibly but subnormal products later on would slow the moment products a hundredfold.
-// Scratch for the row sums of normalize_log_prob, kept per thread so the pass allocates nothing.
-template <typename T>
-Vector<T>& thread_local_sums(Index rows) {
-  thread_local Vector<T> sums;
-  if (sums.size() < rows) sums.resize(rows);
-  return sums;
-}
-
 template <typename T>
 void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, Index first_row,
                         bool flush = false, bool normalize = true) {
   const Index rows = lp.rows(), k = lp.cols();
   const T floor = flush ? (std::is_same<T, float>::value ? T(-57) : T(-460))
                         : T(std::log(std::numeric_limits<T>::min()));
-  // One loop per row for the maximum and the shift (Eigen's row-wise reductions cost a setup per
-  // row that dominates when k is small); the shifted terms are clamped at the floor here so the
+  // Row by row on a plain array map: Eigen's row-wise reductions over the block cost a setup per
+  // row that dominates when k is small. The shifted terms are clamped at the floor here so the
   // exp below is a plain pass over the block.
+  using RowArray = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
   for (Index i = 0; i < rows; ++i) {
-    T* row = lp.row(i).data();
-    T mx = row[0];
-    for (Index c = 1; c < k; ++c) mx = std::max(mx, row[c]);
+    RowArray row(lp.row(i).data(), k);
+    const T mx = row.maxCoeff();
     if (!std::isfinite(static_cast<double>(mx))) {
       throw Error("sample " + std::to_string(first_row + i) +
                   " has zero density under every component (its Mahalanobis distance overflows); "
                   "rescale the data or increase reg_covar");
     }
-    for (Index c = 0; c < k; ++c) row[c] = std::max(row[c] - mx, floor);
+    row = (row - mx).max(floor);
     lse[i] = mx;
   }
   // The vectorised exp, then the clamped terms (which came out near exp(floor), a normal
@@ -88,14 +88,9 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, 
   }
   Vector<T>& sums = thread_local_sums<T>(rows);
   for (Index i = 0; i < rows; ++i) {
-    T* row = lp.row(i).data();
-    T s = T(0);
-    for (Index c = 0; c < k; ++c) s += row[c];
-    sums[i] = s;
-    if (normalize) {
-      const T inv = T(1) / s;
-      for (Index c = 0; c < k; ++c) row[c] *= inv;
-    }
+    RowArray row(lp.row(i).data(), k);
+    sums[i] = row.sum();
+    if (normalize) row *= T(1) / sums[i];
   }
   lse.array() += sums.head(rows).array().log();
 }
