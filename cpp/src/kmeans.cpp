@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 namespace gaussmix {
@@ -244,6 +245,8 @@ KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights
     Index changed = 0;
   };
   // Assigns every row to its closest centre; returns the merged per-cluster sums.
+  // Labels as wide as the scores, so that the vectorised minimum keeps them in lanes of its own.
+  using Label = std::conditional_t<sizeof(T) == 8, std::int64_t, std::int32_t>;
   auto assign = [&](const RowMatrix<double>& ctr) {
     const RowMatrix<T> C = ctr.cast<T>();
     const Vector<T> cn = C.rowwise().squaredNorm();
@@ -252,26 +255,40 @@ KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights
       Partial& p = partial[s];
       p.sums = RowMatrix<double>::Zero(k, n);
       p.counts = Vector<double>::Zero(k);
-      RowMatrix<T> xc, dots;
+      RowMatrix<T> xc;
+      Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> scores;  // column-major: a centre's scores are contiguous
+      Vector<T> best_score;
+      std::vector<Label> best(kRowsPerBlock);
       for (Index r0 = begin; r0 < end; r0 += kRowsPerBlock) {
         const Index rows = std::min(kRowsPerBlock, end - r0);
         xc = (X.middleRows(r0, rows).template cast<double>().rowwise() - mean.transpose()).template cast<T>();
-        dots.noalias() = xc * C.transpose();
-        const Vector<T> xn = xc.rowwise().squaredNorm();
-        for (Index i = 0; i < rows; ++i) {
-          Index best = 0;
-          T best_d = std::numeric_limits<T>::infinity();
-          for (Index c = 0; c < k; ++c) {
-            const T d = xn[i] - T(2) * dots(i, c) + cn[c];
-            if (d < best_d) { best_d = d; best = c; }
+        scores.noalias() = xc * C.transpose();
+        // |x - c|^2 = |x|^2 + (|c|^2 - 2 x.c): the first term is the same for every centre, so
+        // the closest centre minimises the second. The minimum runs centre by centre over all
+        // rows, which vectorises across rows; a running minimum along each row would wait on
+        // the previous comparison at every step.
+        best_score = (cn[0] - T(2) * scores.col(0).array()).matrix();
+        std::fill(best.begin(), best.begin() + rows, Label(0));
+        for (Index c = 1; c < k; ++c) {
+          const T* col = scores.col(c).data();
+          const T cc = cn[c];
+          T* bs = best_score.data();
+          Label* bl = best.data();
+          for (Index i = 0; i < rows; ++i) {
+            const T score = cc - T(2) * col[i];
+            const bool closer = score < bs[i];  // ties keep the lower index
+            bs[i] = closer ? score : bs[i];
+            bl[i] = closer ? static_cast<Label>(c) : bl[i];
           }
-          const Index row = r0 + i;
-          const double dist = std::max(0.0, static_cast<double>(best_d));
+        }
+        for (Index i = 0; i < rows; ++i) {
+          const Index row = r0 + i, label = best[i];
+          const double dist = std::max(0.0, static_cast<double>(xc.row(i).squaredNorm() + best_score[i]));
           min_dist[row] = dist;
-          if (result.labels[row] != best) ++p.changed;
-          result.labels[row] = best;
-          p.sums.row(best) += w[row] * xc.row(i).template cast<double>();
-          p.counts[best] += w[row];
+          if (result.labels[row] != label) ++p.changed;
+          result.labels[row] = label;
+          p.sums.row(label) += w[row] * xc.row(i).template cast<double>();
+          p.counts[label] += w[row];
           p.inertia += w[row] * dist;
         }
       }
