@@ -113,6 +113,29 @@ def test_queries_reject_bad_X(fitted, method, X, exc, match):
     _assert_untouched(inputs)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_queries_name_the_bad_sample_deep_in_a_large_X(fitted, dtype, n_threads):
+    # The values of query data are checked block by block inside the core's pass: a bad row far
+    # past the first block, in either thread's share, is still found and named.
+    big = np.tile(GOOD, (2500, 1)).astype(dtype)  # 100 000 rows
+    est = GaussianMixture(2, random_state=0, n_threads=n_threads).fit(GOOD)
+    for row, value, match in [(73_411, np.nan, "contains NaN (sample 73411)"),
+                              (99_999, -np.inf, "contains infinity"),
+                              (5_000, 1e200 if dtype == np.float64 else 1e20, "Rescale the data")]:
+        X = big.copy()
+        X[row, 1] = value
+        for method in ("predict", "predict_proba", "score_samples"):
+            with pytest.raises(ValueError, match=re.escape(match)):
+                getattr(est, method)(X)
+    if dtype == np.float32:
+        X = big.copy()
+        X[5_000, 1] = 1e20
+        with pytest.raises(ValueError, match="or pass float64 data"):
+            est.predict(X)
+    np.testing.assert_array_equal(est.predict(big)[:40], est.predict(GOOD.astype(dtype)))
+
+
 @pytest.mark.parametrize("method", QUERIES + ("sample",))
 def test_calls_before_fit_raise_not_fitted(method):
     args = (1,) if method == "sample" else (GOOD,)

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -351,6 +353,35 @@ SufficientStats moments_from_responsibilities(const Eigen::Ref<const RowMatrix<T
                                       });
 }
 
+// Refuses a block of query rows holding NaN, infinity, or values so large that squared
+// distances overflow T (|x| above sqrt(max / 4n)), naming the first such sample. Checked block by
+// block inside the pass, while the rows are in cache, instead of by a separate pass over X.
+template <typename T>
+void check_block_values(const Eigen::Ref<const RowMatrix<T>>& xb, Index first_row) {
+  const T limit = std::sqrt(std::numeric_limits<T>::max() / (T(4) * static_cast<T>(std::max<Index>(xb.cols(), 1))));
+  if (xb.allFinite() && xb.cwiseAbs().maxCoeff() <= limit) return;
+  const char* dtype = std::is_same<T, float>::value ? "float32" : "float64";
+  for (Index i = 0; i < xb.rows(); ++i) {
+    const auto row = xb.row(i);
+    const std::string where = " (sample " + std::to_string(first_row + i) + ")";
+    if (row.hasNaN()) throw InvalidArgument("Input X contains NaN" + where + ".");
+    if (!row.allFinite())
+      throw InvalidArgument("Input X contains infinity or a value too large for dtype('" +
+                            std::string(dtype) + "')" + where + ".");
+    const T top = row.cwiseAbs().maxCoeff();
+    if (top > limit) {
+      char text[256];
+      std::snprintf(text, sizeof text,
+                    "Input X has values up to %.3g in magnitude%s: their squared distances overflow "
+                    "%s (the limit for %ld feature(s) is about %.3g). Rescale the data (e.g. divide "
+                    "by its standard deviation)%s.",
+                    static_cast<double>(top), where.c_str(), dtype, static_cast<long>(xb.cols()),
+                    static_cast<double>(limit), std::is_same<T, float>::value ? " or pass float64 data" : "");
+      throw InvalidArgument(text);
+    }
+  }
+}
+
 template <typename T>
 RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture,
                                 LogProbOutput output, const PassOptions& options) {
@@ -369,6 +400,7 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
     for (Index r0 = begin; r0 < end; r0 += B) {
       detail::poll_stop(options.should_stop);
       const Index rows = std::min(B, end - r0);
+      check_block_values<T>(X.middleRows(r0, rows), r0);
       auto xc = ws.xc.topRows(rows);
       xc = X.middleRows(r0, rows).rowwise() - prep.centre.transpose();
       auto lp = ws.log_prob.topRows(rows);

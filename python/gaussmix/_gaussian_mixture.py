@@ -364,7 +364,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _checked_X(self, X):
         v.check_is_fitted(self, NotFittedError)
         v.check_feature_names(self, X, reset=False)
-        X = v.check_array(X)
+        # Values (NaN, infinity, overflowing magnitudes) are checked by the core's query pass.
+        X = v.check_array(X, check_values=False)
         v.check_n_features(self, X, reset=False)
         return X
 

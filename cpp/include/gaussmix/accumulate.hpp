@@ -55,7 +55,9 @@ enum class LogProbOutput {
   Labels,           ///< (m, 1): argmax component, as a double holding an integer
 };
 
-/// Per-row queries on a fitted mixture, blocked and threaded like accumulate().
+/// Per-row queries on a fitted mixture, blocked and threaded like accumulate(). Throws
+/// InvalidArgument naming the first offending sample of a block for NaN, infinity, or values whose
+/// squared distances would overflow T (|x| > sqrt(max(T) / 4n)).
 template <typename T>
 RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture,
                                 LogProbOutput output, const PassOptions& options = {});
