@@ -129,19 +129,32 @@ Vector<double> candidate_potentials(const Eigen::Ref<const RowMatrix<T>>& X, con
   return total;
 }
 
-// Weighted mean and mean per-feature variance, row by row (no (m, n) temporary).
+// Weighted mean and mean per-feature variance: two threaded passes (the mean, then the spread
+// about it), each summed per slot and merged in slot order, so the result does not depend on the
+// thread count.
 template <typename T>
 std::pair<Vector<double>, double> weighted_mean_and_variance(const Eigen::Ref<const RowMatrix<T>>& X,
-                                                             const Vector<double>& w) {
-  const Index m = X.rows(), n = X.cols();
+                                                             const Vector<double>& w, int n_threads,
+                                                             const std::function<void()>& should_stop) {
+  const Index n = X.cols();
   const double total = w.sum();
-  Vector<double> mean = Vector<double>::Zero(n);
-  for (Index i = 0; i < m; ++i) mean += w[i] * X.row(i).template cast<double>().transpose();
-  mean /= total;
-  double var = 0.0;
-  for (Index i = 0; i < m; ++i)
-    var += w[i] * (X.row(i).template cast<double>().transpose() - mean).squaredNorm();
-  return {mean, var / (total * static_cast<double>(n))};
+  const auto part = detail::partition_rows(X.rows(), kRowsPerBlock, 64);
+  RowMatrix<double> partial_sums = RowMatrix<double>::Zero(part.n_slots, n);
+  detail::for_each_slot(part, n_threads, [&](Index s, Index begin, Index end) {
+    detail::poll_stop(should_stop);
+    partial_sums.row(s) = w.segment(begin, end - begin).transpose() *
+                          X.middleRows(begin, end - begin).template cast<double>();
+  }, should_stop);
+  const Vector<double> mean = partial_sums.colwise().sum().transpose() / total;
+  Vector<double> partial_var = Vector<double>::Zero(part.n_slots);
+  detail::for_each_slot(part, n_threads, [&](Index s, Index begin, Index end) {
+    detail::poll_stop(should_stop);
+    double var = 0.0;
+    for (Index i = begin; i < end; ++i)
+      var += w[i] * (X.row(i).template cast<double>() - mean.transpose()).squaredNorm();
+    partial_var[s] = var;
+  }, should_stop);
+  return {mean, partial_var.sum() / (total * static_cast<double>(n))};
 }
 
 }  // namespace
@@ -228,7 +241,7 @@ KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights
 
   // Work on rows centred at the weighted mean so that |x|^2 - 2 x.c + |c|^2 does not cancel
   // catastrophically for data far from the origin.
-  const auto [mean, mean_var] = weighted_mean_and_variance<T>(X, w);
+  const auto [mean, mean_var] = weighted_mean_and_variance<T>(X, w, options.n_threads, should_stop);
   const double tol = options.tol * mean_var;
 
   KMeansResult result;
