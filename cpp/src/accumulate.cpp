@@ -307,7 +307,9 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
       if constexpr (detail::kHasQuadraticPath<T>) {
         if (quadratic) detail::quadratic_moments_block(prep, xc, lp, rw, ws);
       }
-      if (!quadratic) detail::accumulate_moments_block<T>(type, xc, lp, rw, rel_shift, ws, st);
+      // The log-densities above left the diag and spherical powers of xc in ws.
+      if (!quadratic)
+        detail::accumulate_moments_block<T>(type, xc, lp, rw, rel_shift, ws, st, /*powers_ready=*/true);
     }
     if constexpr (detail::kHasQuadraticPath<T>) {
       if (prep.quadratic) detail::flush_quadratic_moments(prep, rel_shift, ws, st);

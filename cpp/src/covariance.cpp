@@ -312,10 +312,15 @@ void weighted_log_prob_block(const Prepared<T>& p, const Eigen::Ref<const RowMat
     case CovarianceType::Diag:
     case CovarianceType::Spherical: {
       const auto z = powers_of<T>(xc, ws);
-      auto lp = ws.log_prob_d.topRows(rows);
-      lp.noalias() = z * p.diag_w;
-      lp.rowwise() += p.diag_const.row(0);
-      out = lp.template cast<T>();
+      if constexpr (std::is_same<T, double>::value) {
+        out.noalias() = z * p.diag_w;
+        out.rowwise() += p.diag_const.row(0);
+      } else {
+        auto lp = ws.log_prob_d.topRows(rows);
+        lp.noalias() = z * p.diag_w;
+        lp.rowwise() += p.diag_const.row(0);
+        out = lp.template cast<T>();
+      }
       break;
     }
   }
@@ -461,9 +466,10 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
                               const Eigen::Ref<const RowMatrix<T>>& resp,
                               const Eigen::Ref<const Vector<T>>& row_weight,
                               const RowMatrix<T>& rel_shift, Workspace<T>& ws,
-                              SufficientStats& stats) {
+                              SufficientStats& stats, bool powers_ready) {
   const Index rows = xc.rows(), n = xc.cols(), k = resp.cols();
-  const Vector<T> nk_block = resp.colwise().sum().transpose();
+  auto nk_block = ws.nk_block.head(k);
+  nk_block = resp.colwise().sum().transpose();
   stats.n_k += nk_block.template cast<double>();
   if (type == CovarianceType::Tied) {
     // Common shift: first moments by one product, and one total second moment taken in double
@@ -514,15 +520,22 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
   if (type == CovarianceType::Diag || type == CovarianceType::Spherical) {
     // sum r x^2 and sum r x for all components in one product, in double, then moved to the
     // shifts: sum r (x - s) = sum r x - N s, sum r (x - s)^2 = sum r x^2 - 2 s sum r x + N s^2.
-    const auto z = powers_of<T>(xc, ws);
-    auto r = ws.resp_d.topRows(rows);
-    r = resp.template cast<double>();
+    const auto z = powers_ready ? ws.powers.topRows(rows) : powers_of<T>(xc, ws);
     auto A = ws.moments_d.topRows(k);
-    A.noalias() = r.transpose() * z;
-    const Vector<double> nb = r.colwise().sum().transpose();
+    // The responsibility sums in double: float responsibilities are summed again in double.
+    auto nb = ws.nk_d.head(k);
+    if constexpr (std::is_same<T, double>::value) {
+      A.noalias() = resp.transpose() * z;
+      nb = nk_block;
+    } else {
+      auto r = ws.resp_d.topRows(rows);
+      r = resp.template cast<double>();
+      A.noalias() = r.transpose() * z;
+      nb = r.colwise().sum().transpose();
+    }
     for (Index c = 0; c < k; ++c) {
       if (nk_block[c] == T(0)) continue;
-      const Eigen::Array<double, 1, Eigen::Dynamic> s = rel_shift.row(c).template cast<double>().array();
+      const auto s = rel_shift.row(c).template cast<double>().array();
       const auto sx = A.row(c).tail(n).array();
       const auto sxx = A.row(c).head(n).array();
       stats.s1.row(c).array() += sx - nb[c] * s;
@@ -601,7 +614,8 @@ Index max_slots_for(CovarianceType type, Index k, Index n) {
                                            Eigen::Ref<RowMatrix<T>>);                              \
   template void accumulate_moments_block<T>(                                                       \
       CovarianceType, const Eigen::Ref<const RowMatrix<T>>&, const Eigen::Ref<const RowMatrix<T>>&, \
-      const Eigen::Ref<const Vector<T>>&, const RowMatrix<T>&, Workspace<T>&, SufficientStats&);   \
+      const Eigen::Ref<const Vector<T>>&, const RowMatrix<T>&, Workspace<T>&, SufficientStats&,    \
+      bool);                                                                                       \
   template Index block_rows_for<T>(const Prepared<T>&);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)

@@ -65,6 +65,8 @@ struct Workspace {
   RowMatrix<T> xc1;       ///< (rows, n + 1) the centred block and a column of ones
   RowMatrix<T> xt;        ///< (n, rows) the centred block transposed: one feature per row
   Vector<T> row_weight, colvec, lse, scratch;
+  Vector<T> nk_block;     ///< (k) the block's responsibility sums
+  Vector<double> nk_d;    ///< diag/spherical: (k) the same in double
   RowMatrix<T> dt, rdt;   ///< (n, rows) differences from a shift, and those times r
   RowMatrix<T> moments;   ///< (n, up to kProductCols) moment products of one block
   RowMatrix<double> centred_double;
@@ -100,6 +102,8 @@ struct Workspace {
     grow(moments_d, k, 2 * n);
     grow(moments, n + 1, std::max<Index>(n, std::min<Index>(k * n, kProductCols)));
     grow(scratch, std::max<Index>(rows, k));
+    grow(nk_block, k);
+    grow(nk_d, k);
   }
   /// Columns of the E-step product buffer: rows x kProductCols scalars stay in a core's cache.
   static constexpr Index kProductCols = 512;
@@ -123,20 +127,22 @@ Workspace<T>& thread_workspace(Index rows, Index k, Index n) {
   return ws;
 }
 
-/// log weight_c + log N(x_i | c) for the centred rows xc (rows x n) into out (rows x k).
+/// log weight_c + log N(x_i | c) for the centred rows xc (rows x n) into out (rows x k). For
+/// diag and spherical types it leaves [x^2, x] of xc in ws.powers.
 template <typename T>
 void weighted_log_prob_block(const Prepared<T>& prep, const Eigen::Ref<const RowMatrix<T>>& xc,
                              Workspace<T>& ws, Eigen::Ref<RowMatrix<T>> out);
 
 /// Adds the moments of the centred rows xc under responsibilities resp (rows x k, already
 /// multiplied by the sample weights, whose row sums are row_weight) into stats, about the
-/// shifts `rel_shift` (k x n, relative to the centre).
+/// shifts `rel_shift` (k x n, relative to the centre). `powers_ready`: diag and spherical only,
+/// ws.powers already holds [x^2, x] of this xc, left by weighted_log_prob_block just before.
 template <typename T>
 void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMatrix<T>>& xc,
                               const Eigen::Ref<const RowMatrix<T>>& resp,
                               const Eigen::Ref<const Vector<T>>& row_weight,
                               const RowMatrix<T>& rel_shift, Workspace<T>& ws,
-                              SufficientStats& stats);
+                              SufficientStats& stats, bool powers_ready = false);
 
 /// Block size for k components and n features: big enough for efficient products, small enough
 /// that a block's working set stays in the core's cache.
