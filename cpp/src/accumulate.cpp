@@ -360,7 +360,8 @@ SufficientStats moments_from_responsibilities(const Eigen::Ref<const RowMatrix<T
 // block inside the pass, while the rows are in cache, instead of by a separate pass over X.
 template <typename T>
 void check_block_values(const Eigen::Ref<const RowMatrix<T>>& xb, Index first_row) {
-  const T limit = std::sqrt(std::numeric_limits<T>::max() / (T(4) * static_cast<T>(std::max<Index>(xb.cols(), 1))));
+  const T n = static_cast<T>(std::max<Index>(xb.cols(), 1));
+  const T limit = std::sqrt(std::numeric_limits<T>::max() / (T(4) * n));
   if (xb.allFinite() && xb.cwiseAbs().maxCoeff() <= limit) return;
   const char* dtype = std::is_same<T, float>::value ? "float32" : "float64";
   for (Index i = 0; i < xb.rows(); ++i) {
@@ -378,7 +379,8 @@ void check_block_values(const Eigen::Ref<const RowMatrix<T>>& xb, Index first_ro
                     "%s (the limit for %ld feature(s) is about %.3g). Rescale the data (e.g. divide "
                     "by its standard deviation)%s.",
                     static_cast<double>(top), where.c_str(), dtype, static_cast<long>(xb.cols()),
-                    static_cast<double>(limit), std::is_same<T, float>::value ? " or pass float64 data" : "");
+                    static_cast<double>(limit),
+                    std::is_same<T, float>::value ? " or pass float64 data" : "");
       throw InvalidArgument(text);
     }
   }

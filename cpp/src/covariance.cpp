@@ -351,7 +351,8 @@ constexpr int kFixedQuadraticTo = 16;
 // time, so the short triangle rows unroll into whole-vector products; at n = 8 building phi
 // took a fifth of the pass with runtime loop bounds.
 template <int N>
-void quadratic_features_rows(const Eigen::Ref<const RowMatrix<double>>& xc, Eigen::Ref<RowMatrix<double>> phi) {
+void quadratic_features_rows(const Eigen::Ref<const RowMatrix<double>>& xc,
+                             Eigen::Ref<RowMatrix<double>> phi) {
   const Index n = N > 0 ? N : xc.cols();
   for (Index i = 0; i < xc.rows(); ++i) {
     double x[kMaxQuadraticFeatures];
@@ -382,9 +383,10 @@ void quadratic_features_dispatch(const Eigen::Ref<const RowMatrix<double>>& xc,
   if (!fixed) quadratic_features_rows<0>(xc, phi);
 }
 
-void quadratic_features(const Eigen::Ref<const RowMatrix<double>>& xc, Eigen::Ref<RowMatrix<double>> phi) {
-  quadratic_features_dispatch(xc, phi,
-                              std::make_integer_sequence<int, kFixedQuadraticTo - kFixedQuadraticFrom + 1>{});
+void quadratic_features(const Eigen::Ref<const RowMatrix<double>>& xc,
+                        Eigen::Ref<RowMatrix<double>> phi) {
+  constexpr int kFixedCount = kFixedQuadraticTo - kFixedQuadraticFrom + 1;
+  quadratic_features_dispatch(xc, phi, std::make_integer_sequence<int, kFixedCount>{});
 }
 
 }  // namespace

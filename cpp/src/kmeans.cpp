@@ -269,7 +269,8 @@ KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights
       p.sums = RowMatrix<double>::Zero(k, n);
       p.counts = Vector<double>::Zero(k);
       RowMatrix<T> xc;
-      Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> scores;  // column-major: a centre's scores are contiguous
+      // Column-major: a centre's scores are contiguous over the rows.
+      Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> scores;
       Vector<T> best_score;
       std::vector<Label> best(kRowsPerBlock);
       for (Index r0 = begin; r0 < end; r0 += kRowsPerBlock) {

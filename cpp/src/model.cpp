@@ -122,7 +122,8 @@ Mixture initial_mixture(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWei
                         const Vector<double>& w, const FitOptions& options, std::uint64_t seed) {
   const Index k = options.n_components, m = X.rows();
   const CovarianceType type = options.covariance_type;
-  const PassOptions pass{options.n_threads};
+  PassOptions pass;
+  pass.n_threads = options.n_threads;
   detail::Random rng(seed);
   SufficientStats stats;
   switch (options.init) {
@@ -182,7 +183,12 @@ void GaussianMixture::fit_impl(const Eigen::Ref<const RowMatrix<T>>& X, const Fi
   const Vector<double> w = checked_weights(sample_weight, m);
   if (options.prior) options.prior->validate(options.covariance_type, n);
 
-  const EmOptions em{options.tol, options.reg_covar, options.max_iter, options.n_threads, options.prior};
+  EmOptions em;
+  em.tol = options.tol;
+  em.reg_covar = options.reg_covar;
+  em.max_iter = options.max_iter;
+  em.n_threads = options.n_threads;
+  em.prior = options.prior;
   detail::Random seeds(options.seed);
   std::optional<EmResult> best;
   for (int init = 0; init < options.n_init; ++init) {
@@ -236,8 +242,10 @@ RowMatrix<double> GaussianMixture::query(const Eigen::Ref<const RowMatrix<T>>& X
   if (X.cols() != mix.n_features())
     throw InvalidArgument("X has " + std::to_string(X.cols()) + " features, but the model expects " +
                           std::to_string(mix.n_features()));
-  check_data<T>(X, "X");
-  return log_prob_pass<T>(X, mix, output, PassOptions{n_threads_});
+  // log_prob_pass checks the values (NaN, infinity, overflow) block by block as it reads them.
+  PassOptions pass;
+  pass.n_threads = n_threads_;
+  return log_prob_pass<T>(X, mix, output, pass);
 }
 
 namespace {

@@ -84,6 +84,21 @@ GM_TEST(options_bad_data_is_rejected) {
   CHECK_THROWS(InvalidArgument, fit(X, o, w), "positive weight");
 }
 
+GM_TEST(options_queries_refuse_bad_values_naming_the_sample) {
+  RowMatrix<double> X = gaussmix_test::make_blobs(3000, 1).X;
+  const GaussianMixture model = fit(X, three());
+  RowMatrix<double> bad = X;
+  bad(2500, 0) = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS(InvalidArgument, model.predict(bad), "NaN (sample 2500)");
+  bad(2500, 0) = -std::numeric_limits<double>::infinity();
+  CHECK_THROWS(InvalidArgument, model.score_samples(bad), "infinity");
+  bad(2500, 0) = 1e200;
+  CHECK_THROWS(InvalidArgument, model.predict_proba(bad), "Rescale the data");
+  RowMatrix<float> bad32 = X.cast<float>();
+  bad32(17, 1) = 1e20f;
+  CHECK_THROWS(InvalidArgument, model.predict(bad32), "or pass float64 data");
+}
+
 GM_TEST(options_a_failed_fit_leaves_the_model_unchanged) {
   const RowMatrix<double> X = gaussmix_test::make_blobs(60, 1).X;
   GaussianMixture gm = fit(X, three());
