@@ -290,12 +290,14 @@ def bench_config(name, m, n, k, cov_type, args, rates):
     row["sklearn_x_floor"] = row["sklearn_s_per_iter"] / row["floor_s_per_iter"]
     row["gaussmix_f32_x_floor"] = row["gaussmix_f32_s_per_iter"] / (flops / (rates["float32"] * 1e9))
 
-    # Queries on the fitted parameters of the same run.
+    # Queries on the fitted parameters of the same run. A query takes milliseconds, where one
+    # burst of load on a shared machine moves a median of 3, so at least 7 timings each.
     ours = _fitted_estimator(res64.mixture, cov_type, k, thr)
+    query_reps = max(reps, 7)
     with thread_limit(thr):
         for method in ("predict", "score_samples"):
-            t_gm = median_time(lambda: getattr(ours, method)(X), reps)
-            t_sk = median_time(lambda: getattr(sk_model, method)(X), reps)
+            t_gm = median_time(lambda: getattr(ours, method)(X), query_reps)
+            t_sk = median_time(lambda: getattr(sk_model, method)(X), query_reps)
             row[f"{method}_gaussmix_s"] = t_gm
             row[f"{method}_sklearn_s"] = t_sk
             row[f"{method}_speedup"] = t_sk / t_gm
