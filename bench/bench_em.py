@@ -143,10 +143,17 @@ class PeakRSS:
         return False
 
 
+# Pause before each timing: after a BLAS call OpenBLAS keeps its worker threads spinning for about
+# 0.1 s, and on 2 cores they take the CPU from whatever runs next (a 2 ms query measured 7 ms
+# right after scikit-learn's). Both libraries get the same pause.
+SETTLE_S = 0.25
+
+
 def median_time(fn, repeats):
     times = []
     for _ in range(repeats):
         gc.collect()
+        time.sleep(SETTLE_S)
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
