@@ -54,13 +54,25 @@ def test_zero_weight_rows_are_never_drawn_however_far():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_seeds_do_not_depend_on_the_thread_count(dtype):
+@pytest.mark.parametrize("n_features", [7, 23])  # a compiled feature count, and the general one
+def test_seeds_do_not_depend_on_the_thread_count(dtype, n_features):
     rng = np.random.default_rng(3)
-    X = rng.normal(size=(20_000, 7)).astype(dtype)
+    X = rng.normal(size=(20_000, n_features)).astype(dtype)
     w = rng.uniform(0.1, 2.0, size=len(X))
     one = _core.kmeans_plusplus(X, w, 12, 5, 1)
     two = _core.kmeans_plusplus(X, w, 12, 5, 2)
     np.testing.assert_array_equal(one, two)
+
+
+@pytest.mark.parametrize("n_features", [3, 16, 17, 40])
+def test_seeds_are_the_same_for_float32_and_float64_data_of_exact_values(n_features):
+    # Small integers are exact in both types and so are their squared distances: the compiled
+    # (n <= 16) and general distance code must then draw the very same seeds for both.
+    rng = np.random.default_rng(n_features)
+    X = rng.integers(-20, 20, size=(5_000, n_features)).astype(np.float64)
+    seeds64 = _core.kmeans_plusplus(X, np.empty(0), 9, 11, 2)
+    seeds32 = _core.kmeans_plusplus(X.astype(np.float32), np.empty(0), 9, 11, 2)
+    np.testing.assert_array_equal(seeds64, seeds32)
 
 
 def test_first_seed_is_drawn_in_proportion_to_the_weights():

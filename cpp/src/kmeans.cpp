@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace gaussmix {
@@ -76,27 +77,63 @@ Index draw_row(const Seeding& s, const Vector<double>& w, double u) {
   return row;
 }
 
+// Squared distance between the row at x and a point p held in double. N > 0 fixes the feature
+// count at compile time, so the difference and its sum run in whole registers: a dynamic-size
+// reduction pays its loop setup at every call, and k-means++ makes m (trials + 1) calls per seed.
+template <int N, typename T>
+double row_distance(const T* x, const double* p, Index n) {
+  if constexpr (N > 0) {
+    return (Eigen::Map<const Eigen::Matrix<T, N, 1>>(x).template cast<double>() -
+            Eigen::Map<const Eigen::Matrix<double, N, 1>>(p))
+        .squaredNorm();
+  } else {
+    return (Eigen::Map<const Vector<T>>(x, n).template cast<double>() -
+            Eigen::Map<const Vector<double>>(p, n))
+        .squaredNorm();
+  }
+}
+
+// Calls f(std::integral_constant<int, N>) with N = n for 1 <= n <= kFixedDistanceFeatures, and
+// with N = 0 (any n) otherwise.
+constexpr int kFixedDistanceFeatures = 16;
+
+template <typename F, int... Ns>
+void with_feature_count(Index n, F&& f, std::integer_sequence<int, Ns...>) {
+  // The first N that matches runs; || stops the fold there.
+  const bool fixed = ((n == Ns + 1 && (f(std::integral_constant<int, Ns + 1>{}), true)) || ...);
+  if (!fixed) f(std::integral_constant<int, 0>{});
+}
+
+template <typename F>
+void with_feature_count(Index n, F&& f) {
+  with_feature_count(n, std::forward<F>(f), std::make_integer_sequence<int, kFixedDistanceFeatures>{});
+}
+
 // Adds a seed: closest_i becomes min(closest_i, |x_i - point|^2) (or that distance for the first
 // seed), and the block sums of w * closest are refreshed in the same pass.
 template <typename T>
 void add_seed(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& w, Index seed_row,
               bool first, Seeding& s, int n_threads, const std::function<void()>& should_stop) {
+  const Index n = X.cols();
   const auto part = detail::partition_rows(X.rows(), kSeedBlock, 64);
   const Eigen::RowVectorXd p = X.row(seed_row).template cast<double>();
-  detail::for_each_slot(part, n_threads, [&](Index, Index begin, Index end) {
-    for (Index b = begin; b < end; b += kSeedBlock) {
-      detail::poll_stop(should_stop);
-      const Index rows = std::min(kSeedBlock, end - b);
-      double block_sum = 0.0;
-      for (Index i = b; i < b + rows; ++i) {
-        const double d = (X.row(i).template cast<double>() - p).squaredNorm();
-        double& c = s.closest[i];
-        c = first ? d : std::min(c, d);
-        block_sum += w[i] * c;
+  with_feature_count(n, [&](auto fixed) {
+    constexpr int N = decltype(fixed)::value;
+    detail::for_each_slot(part, n_threads, [&](Index, Index begin, Index end) {
+      for (Index b = begin; b < end; b += kSeedBlock) {
+        detail::poll_stop(should_stop);
+        const Index rows = std::min(kSeedBlock, end - b);
+        double block_sum = 0.0;
+        for (Index i = b; i < b + rows; ++i) {
+          const double d = row_distance<N, T>(X.data() + i * X.outerStride(), p.data(), n);
+          double& c = s.closest[i];
+          c = first ? d : std::min(c, d);
+          block_sum += w[i] * c;
+        }
+        s.block_potential[b / kSeedBlock] = block_sum;
       }
-      s.block_potential[b / kSeedBlock] = block_sum;
-    }
-  }, should_stop);
+    }, should_stop);
+  });
   s.potential = s.block_potential.sum();
 }
 
@@ -107,23 +144,26 @@ template <typename T>
 Vector<double> candidate_potentials(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& w,
                                     const Vector<double>& closest, const std::vector<Index>& cands,
                                     int n_threads, const std::function<void()>& should_stop) {
-  const Index t_count = static_cast<Index>(cands.size());
-  RowMatrix<double> points(t_count, X.cols());
+  const Index t_count = static_cast<Index>(cands.size()), n = X.cols();
+  RowMatrix<double> points(t_count, n);
   for (Index t = 0; t < t_count; ++t) points.row(t) = X.row(cands[t]).template cast<double>();
   const auto part = detail::partition_rows(X.rows(), kSeedBlock, 64);
   RowMatrix<double> partial = RowMatrix<double>::Zero(part.n_slots, t_count);
-  detail::for_each_slot(part, n_threads, [&](Index s, Index begin, Index end) {
-    Vector<double> sums = Vector<double>::Zero(t_count);
-    for (Index b = begin; b < end; b += kSeedBlock) {
-      detail::poll_stop(should_stop);
-      for (Index i = b, stop = std::min(end, b + kSeedBlock); i < stop; ++i) {
-        const auto x = X.row(i).template cast<double>();
-        for (Index t = 0; t < t_count; ++t)
-          sums[t] += w[i] * std::min(closest[i], (x - points.row(t)).squaredNorm());
+  with_feature_count(n, [&](auto fixed) {
+    constexpr int N = decltype(fixed)::value;
+    detail::for_each_slot(part, n_threads, [&](Index s, Index begin, Index end) {
+      Vector<double> sums = Vector<double>::Zero(t_count);
+      for (Index b = begin; b < end; b += kSeedBlock) {
+        detail::poll_stop(should_stop);
+        for (Index i = b, stop = std::min(end, b + kSeedBlock); i < stop; ++i) {
+          const T* x = X.data() + i * X.outerStride();
+          for (Index t = 0; t < t_count; ++t)
+            sums[t] += w[i] * std::min(closest[i], row_distance<N, T>(x, points.row(t).data(), n));
+        }
       }
-    }
-    partial.row(s) = sums.transpose();
-  }, should_stop);
+      partial.row(s) = sums.transpose();
+    }, should_stop);
+  });
   Vector<double> total = Vector<double>::Zero(t_count);
   for (Index s = 0; s < part.n_slots; ++s) total += partial.row(s).transpose();
   return total;
