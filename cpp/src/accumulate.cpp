@@ -36,18 +36,11 @@ void load_weights(const SampleWeights& w, Index r0, Index rows, Eigen::Ref<Vecto
   }
 }
 
-// Scratch for the row sums of normalize_log_prob, kept per thread so the pass allocates nothing.
-template <typename T>
-Vector<T>& thread_local_sums(Index rows) {
-  thread_local Vector<T> sums;
-  if (sums.size() < rows) sums.resize(rows);
-  return sums;
-}
-
 // Turns weighted log-probabilities (rows x k) into responsibilities in place and returns the
 // per-row log-sum-exp in `lse`. Subtracting the row maximum keeps exp() in range. Without
 // `normalize` only `lse` is wanted: the division by the row sums (a pass over the block) is left
-// out, and `lp` is left holding the unnormalised terms.
+// out, and `lp` is left holding the unnormalised terms. `sums` (at least rows long) is scratch
+// for the row sums.
 //
 // Terms below a floor (relative to the row's largest) become exactly 0: below the smallest normal
 // number, because Eigen's vectorised exp clamps differently on different instruction sets and
@@ -55,8 +48,9 @@ Vector<T>& thread_local_sums(Index rows) {
 // only; and, with `flush` (the EM pass), already below exp(-460) (float: exp(-57)), where no sum
 // changes visibly but subnormal products later on would slow the moment products a hundredfold.
 template <typename T>
-void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, Index first_row,
-                        bool flush = false, bool normalize = true) {
+void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse,
+                        Eigen::Ref<Vector<T>> sums, Index first_row, bool flush = false,
+                        bool normalize = true) {
   const Index rows = lp.rows(), k = lp.cols();
   const T floor = flush ? (std::is_same<T, float>::value ? T(-57) : T(-460))
                         : T(std::log(std::numeric_limits<T>::min()));
@@ -88,7 +82,6 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, 
     lp = lp.array().exp().matrix();
     lp = (lp.array() < cut).select(T(0), lp.array()).matrix();
   }
-  Vector<T>& sums = thread_local_sums<T>(rows);
   for (Index i = 0; i < rows; ++i) {
     RowArray row(lp.row(i).data(), k);
     sums[i] = row.sum();
@@ -297,7 +290,7 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
       }
       if (!quadratic) detail::weighted_log_prob_block<T>(prep, xc, ws, lp);
       auto lse_b = lse.head(rows);
-      normalize_log_prob<T>(lp, lse_b, r0, /*flush=*/true);
+      normalize_log_prob<T>(lp, lse_b, ws.scratch, r0, /*flush=*/true);
       auto rw = ws.row_weight.head(rows);
       load_weights<T>(w, r0, rows, rw);
       lp.array().colwise() *= rw.array();
@@ -429,7 +422,7 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
         case LogProbOutput::Responsibilities:
         case LogProbOutput::ScoreSamples: {
           auto lse_b = lse.head(rows);
-          normalize_log_prob<T>(lp, lse_b, r0, /*flush=*/false,
+          normalize_log_prob<T>(lp, lse_b, ws.scratch, r0, /*flush=*/false,
                                 /*normalize=*/output == LogProbOutput::Responsibilities);
           if (output == LogProbOutput::ScoreSamples) {
             out.middleRows(r0, rows) = lse_b.template cast<double>();

@@ -1,10 +1,10 @@
 // Per-covariance-type kernels: log-densities of a block of rows, and its moment sums.
 #include "gaussmix/detail/covariance.hpp"
+#include "gaussmix/detail/fixed_size.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
-#include <utility>
 
 namespace gaussmix::detail {
 
@@ -373,20 +373,11 @@ void quadratic_features_rows(const Eigen::Ref<const RowMatrix<double>>& xc,
   }
 }
 
-template <int... Ns>
-void quadratic_features_dispatch(const Eigen::Ref<const RowMatrix<double>>& xc,
-                                 Eigen::Ref<RowMatrix<double>> phi, std::integer_sequence<int, Ns...>) {
-  const Index n = xc.cols();
-  // The first N that matches runs; || stops the fold there.
-  const bool fixed = ((n == Ns + kFixedQuadraticFrom &&
-                       (quadratic_features_rows<Ns + kFixedQuadraticFrom>(xc, phi), true)) || ...);
-  if (!fixed) quadratic_features_rows<0>(xc, phi);
-}
-
 void quadratic_features(const Eigen::Ref<const RowMatrix<double>>& xc,
                         Eigen::Ref<RowMatrix<double>> phi) {
-  constexpr int kFixedCount = kFixedQuadraticTo - kFixedQuadraticFrom + 1;
-  quadratic_features_dispatch(xc, phi, std::make_integer_sequence<int, kFixedCount>{});
+  with_fixed_size<kFixedQuadraticFrom, kFixedQuadraticTo>(xc.cols(), [&](auto fixed) {
+    quadratic_features_rows<decltype(fixed)::value>(xc, phi);
+  });
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 // k-means++ seeding and Lloyd iterations for initialising EM, threaded deterministically.
+#include "gaussmix/detail/fixed_size.hpp"
 #include "gaussmix/detail/parallel.hpp"
 #include "gaussmix/errors.hpp"
 #include "gaussmix/kmeans.hpp"
@@ -8,7 +9,6 @@
 #include <limits>
 #include <random>
 #include <type_traits>
-#include <utility>
 #include <vector>
 
 namespace gaussmix {
@@ -93,21 +93,8 @@ double row_distance(const T* x, const double* p, Index n) {
   }
 }
 
-// Calls f(std::integral_constant<int, N>) with N = n for 1 <= n <= kFixedDistanceFeatures, and
-// with N = 0 (any n) otherwise.
+// Feature counts up to this get distance code compiled for their size.
 constexpr int kFixedDistanceFeatures = 16;
-
-template <typename F, int... Ns>
-void with_feature_count(Index n, F&& f, std::integer_sequence<int, Ns...>) {
-  // The first N that matches runs; || stops the fold there.
-  const bool fixed = ((n == Ns + 1 && (f(std::integral_constant<int, Ns + 1>{}), true)) || ...);
-  if (!fixed) f(std::integral_constant<int, 0>{});
-}
-
-template <typename F>
-void with_feature_count(Index n, F&& f) {
-  with_feature_count(n, std::forward<F>(f), std::make_integer_sequence<int, kFixedDistanceFeatures>{});
-}
 
 // Adds a seed: closest_i becomes min(closest_i, |x_i - point|^2) (or that distance for the first
 // seed), and the block sums of w * closest are refreshed in the same pass.
@@ -117,7 +104,7 @@ void add_seed(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& w, 
   const Index n = X.cols();
   const auto part = detail::partition_rows(X.rows(), kSeedBlock, 64);
   const Eigen::RowVectorXd p = X.row(seed_row).template cast<double>();
-  with_feature_count(n, [&](auto fixed) {
+  detail::with_fixed_size<1, kFixedDistanceFeatures>(n, [&](auto fixed) {
     constexpr int N = decltype(fixed)::value;
     detail::for_each_slot(part, n_threads, [&](Index, Index begin, Index end) {
       for (Index b = begin; b < end; b += kSeedBlock) {
@@ -149,7 +136,7 @@ Vector<double> candidate_potentials(const Eigen::Ref<const RowMatrix<T>>& X, con
   for (Index t = 0; t < t_count; ++t) points.row(t) = X.row(cands[t]).template cast<double>();
   const auto part = detail::partition_rows(X.rows(), kSeedBlock, 64);
   RowMatrix<double> partial = RowMatrix<double>::Zero(part.n_slots, t_count);
-  with_feature_count(n, [&](auto fixed) {
+  detail::with_fixed_size<1, kFixedDistanceFeatures>(n, [&](auto fixed) {
     constexpr int N = decltype(fixed)::value;
     detail::for_each_slot(part, n_threads, [&](Index s, Index begin, Index end) {
       Vector<double> sums = Vector<double>::Zero(t_count);

@@ -64,7 +64,8 @@ struct Workspace {
   RowMatrix<T> xc, diff, prod, log_prob, resp;
   RowMatrix<T> xc1;       ///< (rows, n + 1) the centred block and a column of ones
   RowMatrix<T> xt;        ///< (n, rows) the centred block transposed: one feature per row
-  Vector<T> row_weight, colvec, lse, scratch;
+  Vector<T> row_weight, colvec, lse;
+  Vector<T> scratch;      ///< (max(rows, k)) short-lived: E-step partial sums, then row sums
   Vector<T> nk_block;     ///< (k) the block's responsibility sums
   Vector<double> nk_d;    ///< diag/spherical: (k) the same in double
   RowMatrix<T> dt, rdt;   ///< (n, rows) differences from a shift, and those times r
