@@ -279,8 +279,7 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
     for (Index r0 = begin; r0 < end; r0 += B) {
       detail::poll_stop(options.should_stop);
       const Index rows = std::min(B, end - r0);
-      auto xc = ws.xc.topRows(rows);
-      xc = X.middleRows(r0, rows).rowwise() - prep.centre.transpose();
+      const auto xc = detail::centre_block<T>(prep, X.middleRows(r0, rows), ws);
       auto lp = ws.log_prob.topRows(rows);
       bool quadratic = false;
       if constexpr (detail::kHasQuadraticPath<T>) {
@@ -355,7 +354,8 @@ template <typename T>
 void check_block_values(const Eigen::Ref<const RowMatrix<T>>& xb, Index first_row) {
   const T n = static_cast<T>(std::max<Index>(xb.cols(), 1));
   const T limit = std::sqrt(std::numeric_limits<T>::max() / (T(4) * n));
-  if (xb.allFinite() && xb.cwiseAbs().maxCoeff() <= limit) return;
+  // One vectorised pass: the largest magnitude, with NaN propagated so that it fails the test too.
+  if (xb.cwiseAbs().template maxCoeff<Eigen::PropagateNaN>() <= limit) return;
   const char* dtype = std::is_same<T, float>::value ? "float32" : "float64";
   for (Index i = 0; i < xb.rows(); ++i) {
     const auto row = xb.row(i);
@@ -398,8 +398,7 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
       detail::poll_stop(options.should_stop);
       const Index rows = std::min(B, end - r0);
       check_block_values<T>(X.middleRows(r0, rows), r0);
-      auto xc = ws.xc.topRows(rows);
-      xc = X.middleRows(r0, rows).rowwise() - prep.centre.transpose();
+      const auto xc = detail::centre_block<T>(prep, X.middleRows(r0, rows), ws);
       auto lp = ws.log_prob.topRows(rows);
       detail::weighted_log_prob_block<T>(prep, xc, ws, lp);
       switch (output) {

@@ -158,7 +158,9 @@ template <typename T>
 auto powers_of(const Eigen::Ref<const RowMatrix<T>>& xc, Workspace<T>& ws) {
   const Index rows = xc.rows(), n = xc.cols();
   auto z = ws.powers.topRows(rows);
-  z.rightCols(n) = xc.template cast<double>();
+  // centre_block may have written xc in place already.
+  if (static_cast<const void*>(xc.data()) != static_cast<const void*>(z.rightCols(n).data()))
+    z.rightCols(n) = xc.template cast<double>();
   z.leftCols(n) = z.rightCols(n).array().square().matrix();
   return z;
 }
@@ -237,6 +239,21 @@ Prepared<T> prepare(const Mixture& mixture) {
       wsum > 0 ? Vector<double>(mixture.means.transpose() * mixture.weights / wsum)
                : Vector<double>(mixture.means.colwise().mean().transpose());
   return prepare_about<T>(mixture, centre.cast<T>(), true);
+}
+
+template <typename T>
+Eigen::Ref<RowMatrix<T>> centre_block(const Prepared<T>& p,
+                                      const Eigen::Ref<const RowMatrix<T>>& rows, Workspace<T>& ws) {
+  if constexpr (std::is_same<T, double>::value) {
+    if (p.type == CovarianceType::Diag || p.type == CovarianceType::Spherical) {
+      auto xc = ws.powers.topRows(rows.rows()).rightCols(p.n);
+      xc = rows.rowwise() - p.centre.transpose();
+      return xc;
+    }
+  }
+  auto xc = ws.xc.topRows(rows.rows());
+  xc = rows.rowwise() - p.centre.transpose();
+  return xc;
 }
 
 template <typename T>
@@ -602,6 +619,9 @@ Index max_slots_for(CovarianceType type, Index k, Index n) {
 
 #define GAUSSMIX_INSTANTIATE(T)                                                                    \
   template Prepared<T> prepare<T>(const Mixture&);                                                 \
+  template Eigen::Ref<RowMatrix<T>> centre_block<T>(const Prepared<T>&,                            \
+                                                    const Eigen::Ref<const RowMatrix<T>>&,           \
+                                                    Workspace<T>&);                                  \
   template void weighted_log_prob_block<T>(const Prepared<T>&,                                     \
                                            const Eigen::Ref<const RowMatrix<T>>&, Workspace<T>&,   \
                                            Eigen::Ref<RowMatrix<T>>);                              \

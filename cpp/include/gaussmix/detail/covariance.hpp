@@ -128,6 +128,13 @@ Workspace<T>& thread_workspace(Index rows, Index k, Index n) {
   return ws;
 }
 
+/// The rows x_i - centre of a block, in ws. For diag and spherical double data they are written
+/// straight into the x half of ws.powers, which the log-densities then complete with x^2 instead
+/// of copying the block once more.
+template <typename T>
+Eigen::Ref<RowMatrix<T>> centre_block(const Prepared<T>& prep,
+                                      const Eigen::Ref<const RowMatrix<T>>& rows, Workspace<T>& ws);
+
 /// log weight_c + log N(x_i | c) for the centred rows xc (rows x n) into out (rows x k). For
 /// diag and spherical types it leaves [x^2, x] of xc in ws.powers.
 template <typename T>
