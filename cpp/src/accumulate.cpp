@@ -2,6 +2,7 @@
 // assignments, and per-row log-density queries.
 #include "gaussmix/accumulate.hpp"
 #include "gaussmix/detail/covariance.hpp"
+#include "gaussmix/detail/fixed_size.hpp"
 #include "gaussmix/detail/parallel.hpp"
 #include "gaussmix/errors.hpp"
 
@@ -47,6 +48,9 @@ void load_weights(const SampleWeights& w, Index r0, Index rows, Eigen::Ref<Vecto
 // would otherwise leave a far component a subnormal sliver of responsibility on some machines
 // only; and, with `flush` (the EM pass), already below exp(-460) (float: exp(-57)), where no sum
 // changes visibly but subnormal products later on would slow the moment products a hundredfold.
+// Component counts up to this get the per-row loops of normalize_log_prob compiled for their size.
+constexpr int kFixedRowComponents = 16;
+
 template <typename T>
 void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse,
                         Eigen::Ref<Vector<T>> sums, Index first_row, bool flush = false,
@@ -55,38 +59,42 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse,
   const T floor = flush ? (std::is_same<T, float>::value ? T(-57) : T(-460))
                         : T(std::log(std::numeric_limits<T>::min()));
   // Row by row on a plain array map: Eigen's row-wise reductions over the block cost a setup per
-  // row that dominates when k is small. The shifted terms are clamped at the floor here so the
-  // exp below is a plain pass over the block.
-  using RowArray = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
-  for (Index i = 0; i < rows; ++i) {
-    RowArray row(lp.row(i).data(), k);
-    const T mx = row.maxCoeff();
-    if (!std::isfinite(static_cast<double>(mx))) {
-      throw Error("sample " + std::to_string(first_row + i) +
-                  " has zero density under every component (its Mahalanobis distance overflows); "
-                  "rescale the data or increase reg_covar");
+  // row that dominates when k is small, and for k up to 16 the map's size is compiled in, so the
+  // reductions unroll. The shifted terms are clamped at the floor here so the exp below is a
+  // plain pass over the block.
+  detail::with_fixed_size<1, kFixedRowComponents>(k, [&](auto fixed) {
+    constexpr int N = decltype(fixed)::value;
+    using RowArray = Eigen::Map<Eigen::Array<T, N == 0 ? Eigen::Dynamic : N, 1>>;
+    for (Index i = 0; i < rows; ++i) {
+      RowArray row(lp.row(i).data(), k);
+      const T mx = row.maxCoeff();
+      if (!std::isfinite(static_cast<double>(mx))) {
+        throw Error("sample " + std::to_string(first_row + i) +
+                    " has zero density under every component (its Mahalanobis distance "
+                    "overflows); rescale the data or increase reg_covar");
+      }
+      row = (row - mx).max(floor);
+      lse[i] = mx;
     }
-    row = (row - mx).max(floor);
-    lse[i] = mx;
-  }
-  // The vectorised exp, then the clamped terms (which came out near exp(floor), a normal
-  // number) set to zero; a select around exp would not vectorise.
-  const T cut = T(2) * std::exp(floor);
-  if (lp.outerStride() == lp.cols()) {
-    // Contiguous: one flat array, so the exp vectorises even when rows are shorter than a
-    // vector register (few components).
-    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> flat(lp.data(), lp.size());
-    flat = flat.exp();
-    flat = (flat < cut).select(T(0), flat);
-  } else {
-    lp = lp.array().exp().matrix();
-    lp = (lp.array() < cut).select(T(0), lp.array()).matrix();
-  }
-  for (Index i = 0; i < rows; ++i) {
-    RowArray row(lp.row(i).data(), k);
-    sums[i] = row.sum();
-    if (normalize) row *= T(1) / sums[i];
-  }
+    // The vectorised exp, then the clamped terms (which came out near exp(floor), a normal
+    // number) set to zero; a select around exp would not vectorise.
+    const T cut = T(2) * std::exp(floor);
+    if (lp.outerStride() == lp.cols()) {
+      // Contiguous: one flat array, so the exp vectorises even when rows are shorter than a
+      // vector register (few components).
+      Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> flat(lp.data(), lp.size());
+      flat = flat.exp();
+      flat = (flat < cut).select(T(0), flat);
+    } else {
+      lp = lp.array().exp().matrix();
+      lp = (lp.array() < cut).select(T(0), lp.array()).matrix();
+    }
+    for (Index i = 0; i < rows; ++i) {
+      RowArray row(lp.row(i).data(), k);
+      sums[i] = row.sum();
+      if (normalize) row *= T(1) / sums[i];
+    }
+  });
   lse.array() += sums.head(rows).array().log();
 }
 
