@@ -471,6 +471,81 @@ void flush_quadratic_moments(const Prepared<double>& p, const RowMatrix<double>&
   }
 }
 
+// Column sums of a row-major block, taken along the rows' contiguous memory (Eigen's column-wise
+// sum of a row-major block strides down each column, one scalar at a time). Up to 16 columns the
+// row length is compiled in and four running sums, over rows i mod 4, hide the latency of the
+// additions; they are added in a fixed order, so the result depends on the block alone.
+template <typename T>
+void column_sums(const Eigen::Ref<const RowMatrix<T>>& m, Eigen::Ref<Vector<T>> out) {
+  const Index rows = m.rows(), cols = m.cols();
+  out.setZero();
+  with_fixed_size<1, 16>(cols, [&](auto fixed) {
+    constexpr int K = decltype(fixed)::value;
+    if constexpr (K == 0) {
+      for (Index i = 0; i < rows; ++i) out += m.row(i).transpose();
+    } else {
+      T sums[4][K] = {};
+      Index i = 0;
+      for (; i + 4 <= rows; i += 4)
+        for (int q = 0; q < 4; ++q) {
+          const T* row = m.row(i + q).data();
+          for (int c = 0; c < K; ++c) sums[q][c] += row[c];
+        }
+      for (; i < rows; ++i)
+        for (int c = 0; c < K; ++c) sums[0][c] += m(i, c);
+      for (int c = 0; c < K; ++c) out[c] = (sums[0][c] + sums[1][c]) + (sums[2][c] + sums[3][c]);
+    }
+  });
+}
+
+// The moments of component c about its shift for full covariances with N <= kSmallFeatures
+// features: the first moments and the lower triangle of the second, from the block transposed
+// (xt, one feature per row). Each sum keeps kLanes partial sums, one per row of a group, so the
+// loop over a group vectorises across rows without reordering any single sum.
+template <int N, typename T>
+void small_full_moments(const Eigen::Ref<const RowMatrix<T>>& xt, const Eigen::Ref<const RowMatrix<T>>& resp,
+                        Index c, const RowMatrix<T>& rel_shift, SufficientStats& stats) {
+  constexpr int kLanes = 8;
+  constexpr int kPairs = N * (N + 1) / 2;
+  const Index rows = xt.cols(), stride = resp.outerStride();
+  const T* r = resp.data() + c;
+  const T* x[N];
+  T shift[N];
+  for (int j = 0; j < N; ++j) {
+    x[j] = xt.row(j).data();
+    shift[j] = rel_shift(c, j);
+  }
+  T s1[N][kLanes] = {};
+  T s2[kPairs][kLanes] = {};
+  const auto add_row = [&](Index i, int lane) {
+    const T ri = r[i * stride];
+    T d[N], rd[N];
+    for (int j = 0; j < N; ++j) {
+      d[j] = x[j][i] - shift[j];
+      rd[j] = ri * d[j];
+      s1[j][lane] += rd[j];
+    }
+    int p = 0;
+    for (int j = 0; j < N; ++j)
+      for (int l = j; l < N; ++l) s2[p++][lane] += rd[l] * d[j];
+  };
+  Index i0 = 0;
+  for (; i0 + kLanes <= rows; i0 += kLanes)
+    for (int lane = 0; lane < kLanes; ++lane) add_row(i0 + lane, lane);
+  for (int lane = 0; i0 < rows; ++i0, ++lane) add_row(i0, lane);
+  int p = 0;
+  for (int j = 0; j < N; ++j) {
+    T total = T(0);
+    for (int lane = 0; lane < kLanes; ++lane) total += s1[j][lane];
+    stats.s1(c, j) += static_cast<double>(total);
+    for (int l = j; l < N; ++l, ++p) {
+      T pair = T(0);
+      for (int lane = 0; lane < kLanes; ++lane) pair += s2[p][lane];
+      stats.s2(c * N + l, j) += static_cast<double>(pair);
+    }
+  }
+}
+
 template <typename T>
 void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMatrix<T>>& xc,
                               const Eigen::Ref<const RowMatrix<T>>& resp,
@@ -479,7 +554,7 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
                               SufficientStats& stats, bool powers_ready) {
   const Index rows = xc.rows(), n = xc.cols(), k = resp.cols();
   auto nk_block = ws.nk_block.head(k);
-  nk_block = resp.colwise().sum().transpose();
+  column_sums<T>(resp, nk_block);
   stats.n_k += nk_block.template cast<double>();
   if (type == CovarianceType::Tied) {
     // Common shift: first moments by one product, and one total second moment taken in double
@@ -541,7 +616,7 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
       auto r = ws.resp_d.topRows(rows);
       r = resp.template cast<double>();
       A.noalias() = r.transpose() * z;
-      nb = r.colwise().sum().transpose();
+      column_sums<double>(r, nb);
     }
     for (Index c = 0; c < k; ++c) {
       if (nk_block[c] == T(0)) continue;
@@ -558,39 +633,15 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
     }
     return;
   }
-  // Few features (full): differences per feature vectorised over rows, and
-  // the sums as dot products, gathered per block in T before entering the double statistics.
+  // Few features (full): every sum of a component in one pass over the block's rows.
   const auto xt = transposed<T>(xc, ws);
-  auto r = ws.colvec.head(rows);
-  auto rd = ws.rdt.leftCols(rows);
-  auto d = ws.dt.leftCols(rows);
-  for (Index c = 0; c < k; ++c) {
-    if (nk_block[c] == T(0)) continue;
-    r = resp.col(c);
-    for (Index j = 0; j < n; ++j) {
-      d.row(j) = xt.row(j).array() - rel_shift(c, j);
-      rd.row(j) = d.row(j).cwiseProduct(r.transpose());
-      stats.s1(c, j) += static_cast<double>(rd.row(j).sum());
+  with_fixed_size<1, kSmallFeatures>(n, [&](auto fixed) {
+    constexpr int N = decltype(fixed)::value;
+    if constexpr (N > 0) {
+      for (Index c = 0; c < k; ++c)
+        if (nk_block[c] != T(0)) small_full_moments<N, T>(xt, resp, c, rel_shift, stats);
     }
-    switch (type) {
-      case CovarianceType::Full:
-        for (Index j = 0; j < n; ++j)
-          for (Index l = j; l < n; ++l)
-            stats.s2(c * n + l, j) += static_cast<double>(rd.row(l).dot(d.row(j)));
-        break;
-      case CovarianceType::Diag:
-        for (Index j = 0; j < n; ++j) stats.s2(c, j) += static_cast<double>(rd.row(j).dot(d.row(j)));
-        break;
-      case CovarianceType::Spherical: {
-        T total = T(0);
-        for (Index j = 0; j < n; ++j) total += rd.row(j).dot(d.row(j));
-        stats.s2(c, 0) += static_cast<double>(total);
-        break;
-      }
-      case CovarianceType::Tied:
-        break;
-    }
-  }
+  });
 }
 
 Index block_rows_for(Index k, Index n) {
