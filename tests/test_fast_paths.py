@@ -101,11 +101,13 @@ def test_every_path_is_thread_count_independent(shape, covariance_type, dtype):
     assert_array_equal(probs[0], probs[1])
 
 
-@pytest.mark.parametrize("shape", SHAPES)
+# Every compiled few-feature size (1 to 4), and more than 16 components (the responsibility sums
+# without a compiled row length); 301 rows per component leave a partial group of rows.
+@pytest.mark.parametrize("shape", SHAPES + [(1, 2), (3, 18), (4, 5)])
 def test_group_products_agree_with_direct_formula(shape):
-    """The stacked-factor E-step and the grouped moment products against a plain numpy pass."""
+    """The E-step and the moment sums of each path against a plain numpy pass."""
     n_features, n_components = shape
-    X, centres = separated_clusters(n_features, n_components, n_per=300, seed=4, spread=2.0)
+    X, centres = separated_clusters(n_features, n_components, n_per=301, seed=4, spread=2.0)
     gm = fit_from(X, centres * 0.5, "full", max_iter=2)
     mix = gm._mixture()
     stats = _core.accumulate(X, np.empty(0), mix, _core.PassOptions(2))
