@@ -256,6 +256,34 @@ Eigen::Ref<RowMatrix<T>> centre_block(const Prepared<T>& p,
   return xc;
 }
 
+// log weight_c + log N(x_i | c) of component c for each row of the block transposed (xt, one
+// feature per row), full covariance with N <= kSmallFeatures features: the differences, the
+// triangular factor and the sum of squares per row, the whole loop vectorised across rows.
+template <int N, typename T>
+void small_full_log_prob(const Eigen::Ref<const RowMatrix<T>>& xt, const Prepared<T>& p, Index c,
+                         T* out) {
+  const Index rows = xt.cols();
+  const T* x[N];
+  T mean[N], u[N][N];
+  for (int j = 0; j < N; ++j) {
+    x[j] = xt.row(j).data();
+    mean[j] = p.means(c, j);
+    for (int l = 0; l <= j; ++l) u[l][j] = p.prec_chol(c * N + l, j);
+  }
+  const T log_norm = p.log_norm[c], half = T(0.5);
+  for (Index i = 0; i < rows; ++i) {
+    T d[N];
+    for (int j = 0; j < N; ++j) d[j] = x[j][i] - mean[j];
+    T acc = T(0);
+    for (int j = 0; j < N; ++j) {
+      T y = d[0] * u[0][j];
+      for (int l = 1; l <= j; ++l) y += d[l] * u[l][j];
+      acc += y * y;
+    }
+    out[i] = log_norm - half * acc;
+  }
+}
+
 template <typename T>
 void weighted_log_prob_block(const Prepared<T>& p, const Eigen::Ref<const RowMatrix<T>>& xc,
                              Workspace<T>& ws, Eigen::Ref<RowMatrix<T>> out) {
@@ -298,22 +326,19 @@ void weighted_log_prob_block(const Prepared<T>& p, const Eigen::Ref<const RowMat
           }
         }
       } else {
-        // Few features: a product would be all overhead. Differences first, then the
-        // triangular factor, vectorised over the block's rows.
+        // Few features: a product would be all overhead. Each component's log-densities in
+        // one pass over the block's rows (vectorised across rows), then into its column.
         const auto xt = transposed<T>(xc, ws);
-        auto acc = ws.colvec.head(rows);
-        auto yj = ws.scratch.head(rows);
-        for (Index c = 0; c < p.k; ++c) {
-          const auto U = p.prec_chol.middleRows(c * n, n);
-          acc.setZero();
-          for (Index j = 0; j < n; ++j) {
-            yj = (xt.row(0).transpose().array() - p.means(c, 0)) * U(0, j);
-            for (Index l = 1; l <= j; ++l)
-              yj.array() += (xt.row(l).transpose().array() - p.means(c, l)) * U(l, j);
-            acc.array() += yj.array().square();
+        auto col = ws.colvec.head(rows);
+        with_fixed_size<1, kSmallFeatures>(n, [&](auto fixed) {
+          constexpr int N = decltype(fixed)::value;
+          if constexpr (N > 0) {
+            for (Index c = 0; c < p.k; ++c) {
+              small_full_log_prob<N, T>(xt, p, c, col.data());
+              out.col(c) = col;
+            }
           }
-          out.col(c) = (p.log_norm[c] - half * acc.array()).matrix();
-        }
+        });
       }
       break;
     case CovarianceType::Tied: {
