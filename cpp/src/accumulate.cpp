@@ -2,6 +2,7 @@
 // assignments, and per-row log-density queries.
 #include "gaussmix/accumulate.hpp"
 #include "gaussmix/detail/covariance.hpp"
+#include "gaussmix/detail/exp.hpp"
 #include "gaussmix/detail/fixed_size.hpp"
 #include "gaussmix/detail/parallel.hpp"
 #include "gaussmix/errors.hpp"
@@ -83,10 +84,22 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse,
       // Contiguous: one flat array, so the exp vectorises even when rows are shorter than a
       // vector register (few components).
       Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> flat(lp.data(), lp.size());
-      flat = flat.exp();
+      if constexpr (std::is_same<T, double>::value) {
+        T* v = flat.data();
+        for (Index i = 0, size = flat.size(); i < size; ++i) v[i] = detail::exp_nonpositive(v[i]);
+      } else {
+        flat = flat.exp();
+      }
       flat = (flat < cut).select(T(0), flat);
     } else {
-      lp = lp.array().exp().matrix();
+      if constexpr (std::is_same<T, double>::value) {
+        for (Index i = 0; i < rows; ++i) {
+          T* v = lp.row(i).data();
+          for (Index c = 0; c < k; ++c) v[c] = detail::exp_nonpositive(v[c]);
+        }
+      } else {
+        lp = lp.array().exp().matrix();
+      }
       lp = (lp.array() < cut).select(T(0), lp.array()).matrix();
     }
     for (Index i = 0; i < rows; ++i) {
