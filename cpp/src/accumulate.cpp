@@ -410,6 +410,8 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
       output == LogProbOutput::WeightedLogProb || output == LogProbOutput::Responsibilities;
   RowMatrix<double> out(m, per_component ? k : 1);
   const Index B = detail::block_rows_for<T>(prep);
+  // Diag and spherical queries with few components skip the products (see diag_log_prob_rows).
+  const RowMatrix<double> fused_diag = detail::fused_diag_coefficients(prep);
   // No reduction here, so any split works; reuse the accumulate partition for load balance.
   const auto part = detail::partition_rows(m, B, 64);
   detail::for_each_slot(part, options.n_threads, [&](Index, Index begin, Index end) {
@@ -419,9 +421,13 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
       detail::poll_stop(options.should_stop);
       const Index rows = std::min(B, end - r0);
       check_block_values<T>(X.middleRows(r0, rows), r0);
-      const auto xc = detail::centre_block<T>(prep, X.middleRows(r0, rows), ws);
       auto lp = ws.log_prob.topRows(rows);
-      detail::weighted_log_prob_block<T>(prep, xc, ws, lp);
+      if (fused_diag.size() > 0) {
+        detail::diag_log_prob_rows<T>(prep, fused_diag, X.middleRows(r0, rows), lp);
+      } else {
+        const auto xc = detail::centre_block<T>(prep, X.middleRows(r0, rows), ws);
+        detail::weighted_log_prob_block<T>(prep, xc, ws, lp);
+      }
       switch (output) {
         case LogProbOutput::WeightedLogProb:
           out.middleRows(r0, rows) = lp.template cast<double>();

@@ -242,6 +242,67 @@ Prepared<T> prepare(const Mixture& mixture) {
 }
 
 template <typename T>
+RowMatrix<double> fused_diag_coefficients(const Prepared<T>& p) {
+  if ((p.type != CovarianceType::Diag && p.type != CovarianceType::Spherical) || p.k > 16) return {};
+  // Whole vector registers only: padding to 8 or 16 columns keeps every sum a full packet.
+  const Index width = p.k <= 8 ? 8 : 16;
+  RowMatrix<double> c = RowMatrix<double>::Zero(2 * p.n + 1, width);
+  c.topLeftCorner(2 * p.n, p.k) = p.diag_w;
+  c.bottomLeftCorner(1, p.k) = p.diag_const;
+  return c;
+}
+
+namespace {
+template <int K, typename T>
+void diag_log_prob_rows_fixed(const Prepared<T>& p, const RowMatrix<double>& coefficients,
+                              const Eigen::Ref<const RowMatrix<T>>& rows, Eigen::Ref<RowMatrix<T>> out) {
+  using Sums = Eigen::Matrix<double, K, 1>;
+  using Row = Eigen::Map<const Sums>;
+  const Index n = p.n, k = p.k, m = rows.rows();
+  const double* w = coefficients.data();  // row j: x_j^2, row n + j: x_j, row 2n: constant
+  const T* centre = p.centre.data();
+  // Centred in T, as the EM pass centres its blocks, then widened.
+  const auto centred = [&](Index i, Index j) { return static_cast<double>(rows(i, j) - centre[j]); };
+  Index i = 0;
+  // Four rows at a time: four independent chains of multiply-adds, so their latency is hidden.
+  for (; i + 4 <= m; i += 4) {
+    Sums s0 = Row(w + 2 * n * K), s1 = s0, s2 = s0, s3 = s0;
+    for (Index j = 0; j < n; ++j) {
+      const Row square(w + j * K), linear(w + (n + j) * K);
+      const double d0 = centred(i, j), d1 = centred(i + 1, j), d2 = centred(i + 2, j),
+                   d3 = centred(i + 3, j);
+      s0 += (d0 * d0) * square + d0 * linear;
+      s1 += (d1 * d1) * square + d1 * linear;
+      s2 += (d2 * d2) * square + d2 * linear;
+      s3 += (d3 * d3) * square + d3 * linear;
+    }
+    out.row(i) = s0.head(k).transpose().template cast<T>();
+    out.row(i + 1) = s1.head(k).transpose().template cast<T>();
+    out.row(i + 2) = s2.head(k).transpose().template cast<T>();
+    out.row(i + 3) = s3.head(k).transpose().template cast<T>();
+  }
+  for (; i < m; ++i) {
+    Sums s = Row(w + 2 * n * K);
+    for (Index j = 0; j < n; ++j) {
+      const double d = centred(i, j);
+      s += (d * d) * Row(w + j * K) + d * Row(w + (n + j) * K);
+    }
+    out.row(i) = s.head(k).transpose().template cast<T>();
+  }
+}
+}  // namespace
+
+template <typename T>
+void diag_log_prob_rows(const Prepared<T>& p, const RowMatrix<double>& coefficients,
+                        const Eigen::Ref<const RowMatrix<T>>& rows, Eigen::Ref<RowMatrix<T>> out) {
+  if (coefficients.cols() == 8) {
+    diag_log_prob_rows_fixed<8, T>(p, coefficients, rows, out);
+  } else {
+    diag_log_prob_rows_fixed<16, T>(p, coefficients, rows, out);
+  }
+}
+
+template <typename T>
 Eigen::Ref<RowMatrix<T>> centre_block(const Prepared<T>& p,
                                       const Eigen::Ref<const RowMatrix<T>>& rows, Workspace<T>& ws) {
   if constexpr (std::is_same<T, double>::value) {
@@ -695,6 +756,10 @@ Index max_slots_for(CovarianceType type, Index k, Index n) {
 
 #define GAUSSMIX_INSTANTIATE(T)                                                                    \
   template Prepared<T> prepare<T>(const Mixture&);                                                 \
+  template RowMatrix<double> fused_diag_coefficients<T>(const Prepared<T>&);                       \
+  template void diag_log_prob_rows<T>(const Prepared<T>&, const RowMatrix<double>&,                \
+                                      const Eigen::Ref<const RowMatrix<T>>&,                       \
+                                      Eigen::Ref<RowMatrix<T>>);                                   \
   template Eigen::Ref<RowMatrix<T>> centre_block<T>(const Prepared<T>&,                            \
                                                     const Eigen::Ref<const RowMatrix<T>>&,           \
                                                     Workspace<T>&);                                  \

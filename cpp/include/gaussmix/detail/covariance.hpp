@@ -135,6 +135,18 @@ template <typename T>
 Eigen::Ref<RowMatrix<T>> centre_block(const Prepared<T>& prep,
                                       const Eigen::Ref<const RowMatrix<T>>& rows, Workspace<T>& ws);
 
+/// The coefficients of diag_log_prob_rows: for diag or spherical mixtures of at most 16
+/// components, [W; c] (2n + 1 rows) with the columns padded with zeros to 8 or 16; otherwise empty.
+template <typename T>
+RowMatrix<double> fused_diag_coefficients(const Prepared<T>& prep);
+
+/// log weight_c + log N(x_i | c) of uncentred rows into out (rows x k) from the coefficients
+/// above: centring, [x^2, x] and the product fused, four rows at a time, in double, nothing stored
+/// but out. For the queries, which need no [x^2, x] afterwards for moments.
+template <typename T>
+void diag_log_prob_rows(const Prepared<T>& prep, const RowMatrix<double>& coefficients,
+                        const Eigen::Ref<const RowMatrix<T>>& rows, Eigen::Ref<RowMatrix<T>> out);
+
 /// log weight_c + log N(x_i | c) for the centred rows xc (rows x n) into out (rows x k). For
 /// diag and spherical types it leaves [x^2, x] of xc in ws.powers.
 template <typename T>
