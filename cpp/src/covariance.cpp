@@ -241,9 +241,14 @@ Prepared<T> prepare(const Mixture& mixture) {
   return prepare_about<T>(mixture, centre.cast<T>(), true);
 }
 
+// Diag and spherical queries with up to this many components take diag_log_prob_rows.
+constexpr Index kFusedDiagComponents = 16;
+
 template <typename T>
 RowMatrix<double> fused_diag_coefficients(const Prepared<T>& p) {
-  if ((p.type != CovarianceType::Diag && p.type != CovarianceType::Spherical) || p.k > 16) return {};
+  if ((p.type != CovarianceType::Diag && p.type != CovarianceType::Spherical) ||
+      p.k > kFusedDiagComponents)
+    return {};
   // Whole vector registers only: padding to 8 or 16 columns keeps every sum a full packet.
   const Index width = p.k <= 8 ? 8 : 16;
   RowMatrix<double> c = RowMatrix<double>::Zero(2 * p.n + 1, width);
