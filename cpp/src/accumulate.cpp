@@ -38,6 +38,28 @@ void load_weights(const SampleWeights& w, Index r0, Index rows, Eigen::Ref<Vecto
   }
 }
 
+// Component counts up to this get the per-row loops of normalize_log_prob compiled for their size.
+constexpr int kFixedRowComponents = 16;
+
+// A row whose every log-density is -inf or NaN: no responsibilities and no most probable component.
+Error zero_density_error(Index sample) {
+  return Error("sample " + std::to_string(sample) +
+               " has zero density under every component (its Mahalanobis distance overflows); "
+               "rescale the data or increase reg_covar");
+}
+
+// exp of `size` clamped, shifted log-densities in place: the range-restricted kernel for double
+// (see detail/exp.hpp), Eigen's exp for float.
+template <typename T>
+void exp_in_place(T* v, Index size) {
+  if constexpr (std::is_same<T, double>::value) {
+    for (Index i = 0; i < size; ++i) v[i] = detail::exp_nonpositive(v[i]);
+  } else {
+    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> a(v, size);
+    a = a.exp();
+  }
+}
+
 // Turns weighted log-probabilities (rows x k) into responsibilities in place and returns the
 // per-row log-sum-exp in `lse`. Subtracting the row maximum keeps exp() in range. Without
 // `normalize` only `lse` is wanted: the division by the row sums (a pass over the block) is left
@@ -49,8 +71,6 @@ void load_weights(const SampleWeights& w, Index r0, Index rows, Eigen::Ref<Vecto
 // would otherwise leave a far component a subnormal sliver of responsibility on some machines
 // only; and, with `flush` (the EM pass), already below exp(-460) (float: exp(-57)), where no sum
 // changes visibly but subnormal products later on would slow the moment products a hundredfold.
-// Component counts up to this get the per-row loops of normalize_log_prob compiled for their size.
-constexpr int kFixedRowComponents = 16;
 
 template <typename T>
 void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse,
@@ -69,11 +89,7 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse,
     for (Index i = 0; i < rows; ++i) {
       RowArray row(lp.row(i).data(), k);
       const T mx = row.maxCoeff();
-      if (!std::isfinite(static_cast<double>(mx))) {
-        throw Error("sample " + std::to_string(first_row + i) +
-                    " has zero density under every component (its Mahalanobis distance "
-                    "overflows); rescale the data or increase reg_covar");
-      }
+      if (!std::isfinite(static_cast<double>(mx))) throw zero_density_error(first_row + i);
       row = (row - mx).max(floor);
       lse[i] = mx;
     }
@@ -84,22 +100,10 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse,
       // Contiguous: one flat array, so the exp vectorises even when rows are shorter than a
       // vector register (few components).
       Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> flat(lp.data(), lp.size());
-      if constexpr (std::is_same<T, double>::value) {
-        T* v = flat.data();
-        for (Index i = 0, size = flat.size(); i < size; ++i) v[i] = detail::exp_nonpositive(v[i]);
-      } else {
-        flat = flat.exp();
-      }
+      exp_in_place(flat.data(), flat.size());
       flat = (flat < cut).select(T(0), flat);
     } else {
-      if constexpr (std::is_same<T, double>::value) {
-        for (Index i = 0; i < rows; ++i) {
-          T* v = lp.row(i).data();
-          for (Index c = 0; c < k; ++c) v[c] = detail::exp_nonpositive(v[c]);
-        }
-      } else {
-        lp = lp.array().exp().matrix();
-      }
+      for (Index i = 0; i < rows; ++i) exp_in_place(lp.row(i).data(), k);
       lp = (lp.array() < cut).select(T(0), lp.array()).matrix();
     }
     for (Index i = 0; i < rows; ++i) {
@@ -436,12 +440,8 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
           for (Index i = 0; i < rows; ++i) {
             Index best = 0;
             const T top = lp.row(i).maxCoeff(&best);
-            // A row whose every log-density is -inf or NaN has no most probable component;
-            // argmax would silently answer 0.
-            if (!std::isfinite(static_cast<double>(top)))
-              throw Error("sample " + std::to_string(r0 + i) +
-                          " has zero density under every component (its Mahalanobis distance "
-                          "overflows); rescale the data or increase reg_covar");
+            // Without this, argmax would silently answer 0 for such a row.
+            if (!std::isfinite(static_cast<double>(top))) throw zero_density_error(r0 + i);
             out(r0 + i, 0) = static_cast<double>(best);
           }
           break;

@@ -65,10 +65,9 @@ struct Workspace {
   RowMatrix<T> xc1;       ///< (rows, n + 1) the centred block and a column of ones
   RowMatrix<T> xt;        ///< (n, rows) the centred block transposed: one feature per row
   Vector<T> row_weight, colvec, lse;
-  Vector<T> scratch;      ///< (max(rows, k)) short-lived: E-step partial sums, then row sums
+  Vector<T> scratch;      ///< (rows) the responsibilities' row sums
   Vector<T> nk_block;     ///< (k) the block's responsibility sums
   Vector<double> nk_d;    ///< diag/spherical: (k) the same in double
-  RowMatrix<T> dt, rdt;   ///< (n, rows) differences from a shift, and those times r
   RowMatrix<T> moments;   ///< (n, up to kProductCols) moment products of one block
   RowMatrix<double> centred_double;
   RowMatrix<double> powers;    ///< diag/spherical: (rows, 2n) [x^2, x] in double
@@ -95,14 +94,12 @@ struct Workspace {
     grow(row_weight, rows);
     grow(colvec, rows);
     grow(lse, rows);
-    grow(dt, n, rows);
-    grow(rdt, n, rows);
     grow(powers, rows, 2 * n);
     grow(log_prob_d, rows, k);
     grow(resp_d, rows, k);
     grow(moments_d, k, 2 * n);
     grow(moments, n + 1, std::max<Index>(n, std::min<Index>(k * n, kProductCols)));
-    grow(scratch, std::max<Index>(rows, k));
+    grow(scratch, rows);
     grow(nk_block, k);
     grow(nk_d, k);
   }
