@@ -68,7 +68,8 @@ struct Workspace {
   Vector<T> scratch;      ///< (rows) the responsibilities' row sums
   Vector<T> nk_block;     ///< (k) the block's responsibility sums
   Vector<double> nk_d;    ///< diag/spherical: (k) the same in double
-  RowMatrix<T> moments;   ///< (n, up to kProductCols) moment products of one block
+  RowMatrix<T> moments;   ///< (n + 1, up to kProductCols) moment products of one block
+  RowMatrix<T> shift_t;   ///< full, n > 4: (n, components per product) shifts transposed
   RowMatrix<double> centred_double;
   RowMatrix<double> powers;    ///< diag/spherical: (rows, 2n) [x^2, x] in double
   RowMatrix<double> log_prob_d, resp_d;  ///< diag/spherical: (rows, k) in double
@@ -99,6 +100,7 @@ struct Workspace {
     grow(resp_d, rows, k);
     grow(moments_d, k, 2 * n);
     grow(moments, n + 1, std::max<Index>(n, std::min<Index>(k * n, kProductCols)));
+    grow(shift_t, n, std::max<Index>(1, std::min<Index>(k, kProductCols / std::max<Index>(n, 1))));
     grow(scratch, rows);
     grow(nk_block, k);
     grow(nk_d, k);
