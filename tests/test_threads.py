@@ -154,3 +154,24 @@ def test_fit_works_after_an_interrupt():
     X = make_mixture_data(n_samples=300, seed=1)
     gm = GaussianMixture(3, random_state=0).fit(X)
     assert np.isfinite(gm.score(X))
+
+
+def test_an_interrupted_pass_leaves_no_sums_behind():
+    # float32 full covariances with more than 4 features defer each block's moment sums in the
+    # thread's workspace until the end of a slot; an interrupt leaves them half done, and the
+    # next pass on that thread must not add them to its own.
+    X32 = make_mixture_data(n_samples=2000, n_features=8, seed=5).astype(np.float32)
+    gm = GaussianMixture(3, random_state=0, n_threads=1).fit(X32)
+    mix = gm._mixture()
+    before = _core.accumulate(X32, np.empty(0), mix, _core.PassOptions(1))
+    # Many blocks per slot, so that the interrupt almost surely lands inside a slot; the start
+    # is given, so it lands in EM.
+    many = np.repeat(BIG.astype(np.float32), 10, axis=0)
+    k = 40
+    est = _long_fit(n_components=k, weights_init=np.full(k, 1.0 / k),
+                    means_init=BIG[:k], precisions_init=np.stack([np.eye(8)] * k))
+    _interrupt_after(0.3, lambda: est.fit(many))
+    after = _core.accumulate(X32, np.empty(0), mix, _core.PassOptions(1))
+    np.testing.assert_array_equal(after.s1, before.s1)
+    np.testing.assert_array_equal(after.s2, before.s2)
+    np.testing.assert_array_equal(after.n_k, before.n_k)

@@ -175,6 +175,7 @@ SufficientStats moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Samp
       st.n_samples += rows;
       detail::accumulate_moments_block<T>(type, xc, resp, rw, rel_shift, ws, st);
     }
+    detail::flush_moments<T>(rel_shift, ws, st);
   }, options.should_stop);
   return merge_in_slot_order(partial, type, k, n, used_shift);
 }
@@ -325,9 +326,13 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
         if (quadratic) detail::quadratic_moments_block(prep, xc, lp, rw, ws);
       }
       // The log-densities above left the diag and spherical powers of xc in ws.
-      if (!quadratic)
+      if (!quadratic) {
         detail::accumulate_moments_block<T>(type, xc, lp, rw, rel_shift, ws, st, /*powers_ready=*/true);
+        // A quadratic pass defers its other components' moments in the same sums: flush now.
+        if (prep.quadratic) detail::flush_moments<T>(rel_shift, ws, st);
+      }
     }
+    detail::flush_moments<T>(rel_shift, ws, st);
     if constexpr (detail::kHasQuadraticPath<T>) {
       if (prep.quadratic) detail::flush_quadratic_moments(prep, rel_shift, ws, st);
     }

@@ -527,6 +527,8 @@ void quadratic_moments_block(const Prepared<double>& p,
   ws.quad_acc.topRows(kq).noalias() += r.leftCols(kq).transpose() * phi;
   accumulate_moments_block<double>(p.type, xc, r.middleCols(kq, ko), row_weight, p.others->means, ws,
                                    ws.other_stats);
+  // At once: the sums it defers are shared with the pass's blocks that skip the quadratic path.
+  flush_moments<double>(p.others->means, ws, ws.other_stats);
 }
 
 void flush_quadratic_moments(const Prepared<double>& p, const RowMatrix<double>& rel_shift,
@@ -637,6 +639,42 @@ void small_full_moments(const Eigen::Ref<const RowMatrix<T>>& xt, const Eigen::R
   }
 }
 
+// z(i, j*g + c) = (xc_ij - shift_c0+c,j) r_i,c0+c: the weighted differences of a group of g
+// components, feature-major. G > 0 fixes g at compile time.
+template <int G, typename T>
+void weighted_differences(const Eigen::Ref<const RowMatrix<T>>& xc, const Eigen::Ref<const RowMatrix<T>>& resp,
+                          Index c0, Index g, const Eigen::Ref<const RowMatrix<T>>& shift_t,
+                          Eigen::Ref<RowMatrix<T>> z) {
+  if constexpr (G > 0) {
+    // Eigen's fixed-size packets: the row's responsibilities stay in registers and each feature
+    // is one broadcast, subtraction and multiplication (left to itself, the compiler vectorised
+    // across features instead, gathering the shifts).
+    using Group = Eigen::Array<T, G, 1>;
+    const Index n = xc.cols();
+    for (Index i = 0; i < xc.rows(); ++i) {
+      const T* xi = xc.data() + i * xc.outerStride();
+      const Group r = Eigen::Map<const Group>(resp.data() + i * resp.outerStride() + c0);
+      T* zi = z.data() + i * z.outerStride();
+      for (Index j = 0; j < n; ++j) {
+        const Eigen::Map<const Group> sj(shift_t.data() + j * shift_t.outerStride());
+        Eigen::Map<Group>(zi + j * G) = (xi[j] - sj) * r;
+      }
+    }
+  } else {
+    const Index n = xc.cols();
+    for (Index i = 0; i < xc.rows(); ++i) {
+      const T* xi = xc.data() + i * xc.outerStride();
+      const T* ri = resp.data() + i * resp.outerStride() + c0;
+      T* zi = z.data() + i * z.outerStride();
+      for (Index j = 0; j < n; ++j) {
+        const T x = xi[j];
+        const T* sj = shift_t.data() + j * shift_t.outerStride();
+        for (Index c = 0; c < g; ++c) zi[j * g + c] = (x - sj[c]) * ri[c];
+      }
+    }
+  }
+}
+
 template <typename T>
 void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMatrix<T>>& xc,
                               const Eigen::Ref<const RowMatrix<T>>& resp,
@@ -677,38 +715,31 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
     // panel's first feature, skipping about 3/8 of the multiply-adds for 4 panels and more for
     // more (the same panels as the E-step's triangular factors).
     const Index panel = n >= 2 * kPanelFeatures ? kPanelFeatures : n;
+    // The products are summed in double over the blocks of a slot (see flush_moments): moving
+    // them into stats, a strided scatter, once per block cost as much as a fifth of the pass.
+    if (!ws.full_pending) {
+      ws.full_sums.setZero(n + 1, k * n);
+      ws.full_pending = true;
+    }
     for (Index c0 = 0; c0 < k; c0 += g_max) {
       const Index g = std::min(g_max, k - c0);
       auto z = ws.prod.topLeftCorner(rows, g * n);
       auto shift_t = ws.shift_t.topLeftCorner(n, g);
       shift_t = rel_shift.middleRows(c0, g).transpose();
-      for (Index i = 0; i < rows; ++i) {
-        const T* xi = xc.data() + i * xc.outerStride();
-        const T* ri = resp.data() + i * resp.outerStride() + c0;
-        T* zi = &z(i, 0);
-        for (Index j = 0; j < n; ++j) {
-          const T x = xi[j];
-          const T* sj = &shift_t(j, 0);
-          for (Index c = 0; c < g; ++c) zi[j * g + c] = (x - sj[c]) * ri[c];
-        }
+      // A compiled group width keeps a row's responsibilities in registers across the features.
+      if (g == 8) {
+        weighted_differences<8, T>(xc, resp, c0, g, shift_t, z);
+      } else if (g == 16) {
+        weighted_differences<16, T>(xc, resp, c0, g, shift_t, z);
+      } else {
+        weighted_differences<0, T>(xc, resp, c0, g, shift_t, z);
       }
       auto S = ws.moments.topLeftCorner(n + 1, g * n);
       for (Index j0 = 0; j0 < n; j0 += panel) {
         const Index j1 = std::min(n, j0 + panel);
-        S.block(j0, j0 * g, n + 1 - j0, (j1 - j0) * g).noalias() =
-            x1.rightCols(n + 1 - j0).transpose() * z.middleCols(j0 * g, (j1 - j0) * g);
-      }
-      for (Index c = 0; c < g; ++c) {
-        const Index cc = c0 + c;
-        if (nk_block[cc] == T(0)) continue;
-        auto s2 = stats.s2.middleRows(cc * n, n);
-        auto s1 = stats.s1.row(cc);
-        for (Index j = 0; j < n; ++j) {
-          const double first = static_cast<double>(S(n, j * g + c));
-          s1[j] += first;
-          for (Index l = j; l < n; ++l)
-            s2(l, j) += static_cast<double>(S(l, j * g + c)) - static_cast<double>(rel_shift(cc, l)) * first;
-        }
+        auto part = S.block(j0, j0 * g, n + 1 - j0, (j1 - j0) * g);
+        part.noalias() = x1.rightCols(n + 1 - j0).transpose() * z.middleCols(j0 * g, (j1 - j0) * g);
+        ws.full_sums.block(j0, c0 * n + j0 * g, n + 1 - j0, (j1 - j0) * g) += part.template cast<double>();
       }
     }
     return;
@@ -756,6 +787,32 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
   });
 }
 
+template <typename T>
+void flush_moments(const RowMatrix<T>& rel_shift, Workspace<T>& ws, SufficientStats& stats) {
+  if (!ws.full_pending) return;
+  ws.full_pending = false;
+  const Index k = rel_shift.rows(), n = rel_shift.cols();
+  const Index g_max = std::max<Index>(1, std::min<Index>(k, Workspace<T>::kProductCols / n));
+  const auto& A = ws.full_sums;
+  // Column c0 n + j g + c of the sums holds sum r_c xc_l (xc_j - shift_cj) in row l and
+  // sum r_c (xc_j - shift_cj) in row n; the moments about the shift follow by subtracting
+  // shift_cl times the latter (lower triangle only, see SufficientStats).
+  for (Index c0 = 0; c0 < k; c0 += g_max) {
+    const Index g = std::min(g_max, k - c0);
+    for (Index c = 0; c < g; ++c) {
+      const Index cc = c0 + c;
+      auto s2 = stats.s2.middleRows(cc * n, n);
+      auto s1 = stats.s1.row(cc);
+      for (Index j = 0; j < n; ++j) {
+        const Index col = c0 * n + j * g + c;
+        const double first = A(n, col);
+        s1[j] += first;
+        for (Index l = j; l < n; ++l) s2(l, j) += A(l, col) - static_cast<double>(rel_shift(cc, l)) * first;
+      }
+    }
+  }
+}
+
 Index block_rows_for(Index k, Index n) {
   // The product path keeps rows x (n + 1 + 256) scalars of a block in a core's L2 cache; the
   // vectorised-over-rows paths want long rows for little loop overhead, within the same bound.
@@ -796,6 +853,7 @@ Index max_slots_for(CovarianceType type, Index k, Index n) {
       CovarianceType, const Eigen::Ref<const RowMatrix<T>>&, const Eigen::Ref<const RowMatrix<T>>&, \
       const Eigen::Ref<const Vector<T>>&, const RowMatrix<T>&, Workspace<T>&, SufficientStats&,    \
       bool);                                                                                       \
+  template void flush_moments<T>(const RowMatrix<T>&, Workspace<T>&, SufficientStats&);            \
   template Index block_rows_for<T>(const Prepared<T>&);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)

@@ -70,6 +70,10 @@ struct Workspace {
   Vector<double> nk_d;    ///< diag/spherical: (k) the same in double
   RowMatrix<T> moments;   ///< (n + 1, up to kProductCols) moment products of one block
   RowMatrix<T> shift_t;   ///< full, n > 4: (n, components per product) shifts transposed
+  /// Full, n > 4: (n + 1, k n) the moment products of the blocks since the last flush_moments,
+  /// in double, laid out as ws.moments group after group; full_pending says they hold sums.
+  RowMatrix<double> full_sums;
+  bool full_pending = false;
   RowMatrix<double> centred_double;
   RowMatrix<double> powers;    ///< diag/spherical: (rows, 2n) [x^2, x] in double
   RowMatrix<double> log_prob_d, resp_d;  ///< diag/spherical: (rows, k) in double
@@ -124,6 +128,8 @@ template <typename T>
 Workspace<T>& thread_workspace(Index rows, Index k, Index n) {
   thread_local Workspace<T> ws;
   ws.reserve(rows, k, n);
+  // Sums left by a pass that was stopped part-way belong to no one.
+  ws.full_pending = false;
   return ws;
 }
 
@@ -156,12 +162,20 @@ void weighted_log_prob_block(const Prepared<T>& prep, const Eigen::Ref<const Row
 /// multiplied by the sample weights, whose row sums are row_weight) into stats, about the
 /// shifts `rel_shift` (k x n, relative to the centre). `powers_ready`: diag and spherical only,
 /// ws.powers already holds [x^2, x] of this xc, left by weighted_log_prob_block just before.
+/// Full covariances with n > 4 defer part of the sums in ws: flush_moments completes stats.
 template <typename T>
 void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMatrix<T>>& xc,
                               const Eigen::Ref<const RowMatrix<T>>& resp,
                               const Eigen::Ref<const Vector<T>>& row_weight,
                               const RowMatrix<T>& rel_shift, Workspace<T>& ws,
                               SufficientStats& stats, bool powers_ready = false);
+
+/// Adds what accumulate_moments_block deferred in ws (full covariances, n > 4: the products of
+/// the blocks since the last flush) to stats, as moments about rel_shift. Every call of
+/// accumulate_moments_block since the last flush must have had this rel_shift and stats; call it
+/// before reading stats, at the latest at the end of each slot.
+template <typename T>
+void flush_moments(const RowMatrix<T>& rel_shift, Workspace<T>& ws, SufficientStats& stats);
 
 /// Block size for k components and n features: big enough for efficient products, small enough
 /// that a block's working set stays in the core's cache.
