@@ -48,16 +48,11 @@ Error zero_density_error(Index sample) {
                "rescale the data or increase reg_covar");
 }
 
-// exp of `size` clamped, shifted log-densities in place: the range-restricted kernel for double
-// (see detail/exp.hpp), Eigen's exp for float.
+// exp of `size` clamped, shifted log-densities in place: the range-restricted kernel of
+// detail/exp.hpp, in either precision.
 template <typename T>
 void exp_in_place(T* v, Index size) {
-  if constexpr (std::is_same<T, double>::value) {
-    for (Index i = 0; i < size; ++i) v[i] = detail::exp_nonpositive(v[i]);
-  } else {
-    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> a(v, size);
-    a = a.exp();
-  }
+  for (Index i = 0; i < size; ++i) v[i] = detail::exp_nonpositive(v[i]);
 }
 
 // Turns weighted log-probabilities (rows x k) into responsibilities in place and returns the
