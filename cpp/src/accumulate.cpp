@@ -49,10 +49,13 @@ Error zero_density_error(Index sample) {
 }
 
 // exp of `size` clamped, shifted log-densities in place: the range-restricted kernel of
-// detail/exp.hpp, in either precision.
+// detail/exp.hpp, in either precision; results below `cut` become exactly 0.
 template <typename T>
-void exp_in_place(T* v, Index size) {
-  for (Index i = 0; i < size; ++i) v[i] = detail::exp_nonpositive(v[i]);
+void exp_in_place(T* v, Index size, T cut) {
+  for (Index i = 0; i < size; ++i) {
+    const T e = detail::exp_nonpositive(v[i]);
+    v[i] = e < cut ? T(0) : e;
+  }
 }
 
 // Turns weighted log-probabilities (rows x k) into responsibilities in place and returns the
@@ -88,18 +91,15 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse,
       row = (row - mx).max(floor);
       lse[i] = mx;
     }
-    // The vectorised exp, then the clamped terms (which came out near exp(floor), a normal
-    // number) set to zero; a select around exp would not vectorise.
+    // The vectorised exp, the clamped terms (which come out near exp(floor), a normal number)
+    // set to zero in the same loop.
     const T cut = T(2) * std::exp(floor);
     if (lp.outerStride() == lp.cols()) {
       // Contiguous: one flat array, so the exp vectorises even when rows are shorter than a
       // vector register (few components).
-      Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> flat(lp.data(), lp.size());
-      exp_in_place(flat.data(), flat.size());
-      flat = (flat < cut).select(T(0), flat);
+      exp_in_place(lp.data(), lp.size(), cut);
     } else {
-      for (Index i = 0; i < rows; ++i) exp_in_place(lp.row(i).data(), k);
-      lp = (lp.array() < cut).select(T(0), lp.array()).matrix();
+      for (Index i = 0; i < rows; ++i) exp_in_place(lp.row(i).data(), k, cut);
     }
     for (Index i = 0; i < rows; ++i) {
       RowArray row(lp.row(i).data(), k);
