@@ -106,7 +106,7 @@ void prepare_fast_paths(const Mixture& mixture, const RowMatrix<double>& rel, co
     // (y_c - means_c U_c) squared and summed. Within a group the columns are feature-major
     // (column j*g + c holds feature j of component c), so the sums over features run as
     // element-wise, vectorised additions across the group's components.
-    p.group = std::max<Index>(1, std::min<Index>(k, Workspace<T>::kProductCols / n));
+    p.group = Workspace<T>::group_size(k, n);
     RowMatrix<double> stacked(n, k * n), offset(1, k * n);
     for (Index c0 = 0; c0 < k; c0 += p.group) {
       const Index g = std::min(p.group, k - c0);
@@ -711,7 +711,7 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
     // gives sum_i r_ic xc_i (xc_i - shift_c)^T, from which the moments about the shift follow by
     // subtracting shift_c s1_c^T, with s1_c = sum_i z_c,i. Only one factor is centred on the
     // component, so float data lose digits in proportion to |shift_c| / spread, not its square.
-    const Index g_max = std::max<Index>(1, std::min<Index>(k, Workspace<T>::kProductCols / n));
+    const Index g_max = Workspace<T>::group_size(k, n);
     // xc with a column of ones: the extra row of the product holds the first moments.
     auto x1 = ws.xc1.topRows(rows);
     x1.leftCols(n) = xc;
@@ -799,7 +799,7 @@ void flush_moments(const RowMatrix<T>& rel_shift, Workspace<T>& ws, SufficientSt
   if (!ws.full_pending) return;
   ws.full_pending = false;
   const Index k = rel_shift.rows(), n = rel_shift.cols();
-  const Index g_max = std::max<Index>(1, std::min<Index>(k, Workspace<T>::kProductCols / n));
+  const Index g_max = Workspace<T>::group_size(k, n);
   const auto& A = ws.full_sums;
   // Column c0 n + j g + c of the sums holds sum r_c xc_l (xc_j - shift_cj) in row l and
   // sum r_c (xc_j - shift_cj) in row n; the moments about the shift follow by subtracting

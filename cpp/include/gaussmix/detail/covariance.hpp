@@ -104,13 +104,17 @@ struct Workspace {
     grow(resp_d, rows, k);
     grow(moments_d, k, 2 * n);
     grow(moments, n + 1, std::max<Index>(n, std::min<Index>(k * n, kProductCols)));
-    grow(shift_t, n, std::max<Index>(1, std::min<Index>(k, kProductCols / std::max<Index>(n, 1))));
+    grow(shift_t, n, group_size(k, n));
     grow(scratch, rows);
     grow(nk_block, k);
     grow(nk_d, k);
   }
   /// Columns of the E-step product buffer: rows x kProductCols scalars stay in a core's cache.
   static constexpr Index kProductCols = 512;
+  /// Full, centred products: components per group, as many as fit in kProductCols columns.
+  static Index group_size(Index k, Index n) {
+    return std::max<Index>(1, std::min<Index>(k, kProductCols / std::max<Index>(n, 1)));
+  }
 
  private:
   template <class M>
