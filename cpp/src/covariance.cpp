@@ -652,32 +652,20 @@ template <int G, typename T>
 void weighted_differences(const Eigen::Ref<const RowMatrix<T>>& xc, const Eigen::Ref<const RowMatrix<T>>& resp,
                           Index c0, Index g, const Eigen::Ref<const RowMatrix<T>>& shift_t,
                           Eigen::Ref<RowMatrix<T>> z) {
-  if constexpr (G > 0) {
-    // Eigen's fixed-size packets: the row's responsibilities stay in registers and each feature
-    // is one broadcast, subtraction and multiplication (left to itself, the compiler vectorised
-    // across features instead, gathering the shifts).
-    using Group = Eigen::Array<T, G, 1>;
-    const Index n = xc.cols();
-    for (Index i = 0; i < xc.rows(); ++i) {
-      const T* xi = xc.data() + i * xc.outerStride();
-      const Group r = Eigen::Map<const Group>(resp.data() + i * resp.outerStride() + c0);
-      T* zi = z.data() + i * z.outerStride();
-      for (Index j = 0; j < n; ++j) {
-        const Eigen::Map<const Group> sj(shift_t.data() + j * shift_t.outerStride());
-        Eigen::Map<Group>(zi + j * G) = (xi[j] - sj) * r;
-      }
-    }
-  } else {
-    const Index n = xc.cols();
-    for (Index i = 0; i < xc.rows(); ++i) {
-      const T* xi = xc.data() + i * xc.outerStride();
-      const T* ri = resp.data() + i * resp.outerStride() + c0;
-      T* zi = z.data() + i * z.outerStride();
-      for (Index j = 0; j < n; ++j) {
-        const T x = xi[j];
-        const T* sj = shift_t.data() + j * shift_t.outerStride();
-        for (Index c = 0; c < g; ++c) zi[j * g + c] = (x - sj[c]) * ri[c];
-      }
+  // Eigen packets: each feature is one broadcast, subtraction and multiplication across the
+  // group (left to itself, the compiler vectorised across features instead, gathering the
+  // shifts). With g compiled in, the row's responsibilities are copied so they stay in
+  // registers; otherwise they are read in place (a copy would allocate).
+  using Group = Eigen::Array<T, (G > 0 ? G : Eigen::Dynamic), 1>;
+  using Responsibilities = std::conditional_t<(G > 0), const Group, const Eigen::Map<const Group>>;
+  const Index gg = G > 0 ? G : g, n = xc.cols();
+  for (Index i = 0; i < xc.rows(); ++i) {
+    const T* xi = xc.data() + i * xc.outerStride();
+    const Responsibilities r = Eigen::Map<const Group>(resp.data() + i * resp.outerStride() + c0, gg);
+    T* zi = z.data() + i * z.outerStride();
+    for (Index j = 0; j < n; ++j) {
+      const Eigen::Map<const Group> sj(shift_t.data() + j * shift_t.outerStride(), gg);
+      Eigen::Map<Group>(zi + j * gg, gg) = (xi[j] - sj) * r;
     }
   }
 }
