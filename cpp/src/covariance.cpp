@@ -19,10 +19,13 @@ constexpr Index kSmallFeatures = 4;
 // panels skip more zeros but make products too thin to run at full speed. Below
 // 2 * kPanelFeatures features one panel; below 32 half panels (measured in float32 on one thread:
 // n = 16 6% faster than with panels of 8, n = 8 no faster in two panels, n = 64 slower in eight).
+// Groups of fewer than 4 components (the quadratic path's far components, often one) take one
+// panel too: their panel products would be a few columns wide, all overhead (one far component
+// of 16 at n = 16 cost 5 ms more per iteration on one thread in panels).
 constexpr Index kPanelFeatures = 8;
 
-Index panel_features(Index n) {
-  if (n < 2 * kPanelFeatures) return n;
+Index panel_features(Index n, Index g) {
+  if (n < 2 * kPanelFeatures || g < 4) return n;
   return n < 4 * kPanelFeatures ? kPanelFeatures / 2 : kPanelFeatures;
 }
 
@@ -275,23 +278,24 @@ void diag_log_prob_rows_fixed(const Prepared<T>& p, const RowMatrix<double>& coe
   const T* centre = p.centre.data();
   // Centred in T, as the EM pass centres its blocks, then widened.
   const auto centred = [&](Index i, Index j) { return static_cast<double>(rows(i, j) - centre[j]); };
+  // R rows at a time: R independent chains of multiply-adds, so their latency is hidden. Their
+  // sums must stay in registers, at most 8 vector registers of them: four rows of 16 sums in AVX
+  // registers (16 in all) spilled, and two rows were 20% faster on an AVX2 machine.
+  constexpr int kLanes = Eigen::internal::packet_traits<double>::size;
+  constexpr int kRegistersPerRow = (K + kLanes - 1) / kLanes;
+  constexpr int R = std::max(1, std::min(4, 8 / kRegistersPerRow));
   Index i = 0;
-  // Four rows at a time: four independent chains of multiply-adds, so their latency is hidden.
-  for (; i + 4 <= m; i += 4) {
-    Sums s0 = Row(w + 2 * n * K), s1 = s0, s2 = s0, s3 = s0;
+  for (; i + R <= m; i += R) {
+    Sums s[R];
+    for (int r = 0; r < R; ++r) s[r] = Row(w + 2 * n * K);
     for (Index j = 0; j < n; ++j) {
       const Row square(w + j * K), linear(w + (n + j) * K);
-      const double d0 = centred(i, j), d1 = centred(i + 1, j), d2 = centred(i + 2, j),
-                   d3 = centred(i + 3, j);
-      s0 += (d0 * d0) * square + d0 * linear;
-      s1 += (d1 * d1) * square + d1 * linear;
-      s2 += (d2 * d2) * square + d2 * linear;
-      s3 += (d3 * d3) * square + d3 * linear;
+      for (int r = 0; r < R; ++r) {
+        const double d = centred(i + r, j);
+        s[r] += (d * d) * square + d * linear;
+      }
     }
-    out.row(i) = s0.head(k).transpose().template cast<T>();
-    out.row(i + 1) = s1.head(k).transpose().template cast<T>();
-    out.row(i + 2) = s2.head(k).transpose().template cast<T>();
-    out.row(i + 3) = s3.head(k).transpose().template cast<T>();
+    for (int r = 0; r < R; ++r) out.row(i + r) = s[r].head(k).transpose().template cast<T>();
   }
   for (; i < m; ++i) {
     Sums s = Row(w + 2 * n * K);
@@ -381,7 +385,7 @@ void weighted_log_prob_block(const Prepared<T>& p, const Eigen::Ref<const RowMat
           // features of the block: taking the features in panels, each panel's product stops
           // at its last feature, which skips about 3/8 of the work for 4 panels (exact zeros
           // only, so the sums are the same).
-          const Index panel = panel_features(n);
+          const Index panel = panel_features(n, g);
           for (Index j0 = 0; j0 < n; j0 += panel) {
             const Index j1 = std::min(n, j0 + panel);
             y.middleCols(j0 * g, (j1 - j0) * g).noalias() =
@@ -659,6 +663,23 @@ void weighted_differences(const Eigen::Ref<const RowMatrix<T>>& xc, const Eigen:
   using Group = Eigen::Array<T, (G > 0 ? G : Eigen::Dynamic), 1>;
   using Responsibilities = std::conditional_t<(G > 0), const Group, const Eigen::Map<const Group>>;
   const Index gg = G > 0 ? G : g, n = xc.cols();
+  if (G == 0 && g < 4) {
+    // Narrower than a packet (the far components of the quadratic path, often one): plain
+    // loops, which vectorise across the features; the packets' per-feature setup cost ten times
+    // the arithmetic at g = 1. The shifts are copied once, one contiguous row per component.
+    const RowMatrix<T> shift = shift_t.transpose();
+    for (Index i = 0; i < xc.rows(); ++i) {
+      const T* xi = xc.data() + i * xc.outerStride();
+      const T* ri = resp.data() + i * resp.outerStride() + c0;
+      T* zi = z.data() + i * z.outerStride();
+      for (Index c = 0; c < g; ++c) {
+        const T rc = ri[c];
+        const T* sc = shift.data() + c * n;
+        for (Index j = 0; j < n; ++j) zi[j * g + c] = (xi[j] - sc[j]) * rc;
+      }
+    }
+    return;
+  }
   for (Index i = 0; i < xc.rows(); ++i) {
     const T* xi = xc.data() + i * xc.outerStride();
     const Responsibilities r = Eigen::Map<const Group>(resp.data() + i * resp.outerStride() + c0, gg);
@@ -709,7 +730,6 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
     // feature j of component c) each panel of features is one product that starts at the
     // panel's first feature, skipping about 3/8 of the multiply-adds for 4 panels and more for
     // more (the same panels as the E-step's triangular factors).
-    const Index panel = panel_features(n);
     // The products are summed in double over the blocks of a slot (see flush_moments): moving
     // them into stats, a strided scatter, once per block cost as much as a fifth of the pass.
     if (!ws.full_pending) {
@@ -730,6 +750,7 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
         weighted_differences<0, T>(xc, resp, c0, g, shift_t, z);
       }
       auto S = ws.moments.topLeftCorner(n + 1, g * n);
+      const Index panel = panel_features(n, g);
       for (Index j0 = 0; j0 < n; j0 += panel) {
         const Index j1 = std::min(n, j0 + panel);
         auto part = S.block(j0, j0 * g, n + 1 - j0, (j1 - j0) * g);
