@@ -101,13 +101,30 @@ def test_only_full_covariances_take_it(covariance_type):
     assert _core.quadratic_path_components(mixture) == []
 
 
+def far_tight_pair_mixture(n=8):
+    """A wide cluster at the origin and two tight ones 30 away on either side of it (300 and 3000
+    of their own spreads). No expansion point suits both tight ones: it settles near the tighter,
+    and the other is computed centred beside the two quadratic ones."""
+    return full_mixture([0.5, 0.3, 0.2], np.array([[0.0] * n, [30.0] * n, [-30.0] * n]),
+                        [np.eye(n), 0.01 * np.eye(n), 1e-4 * np.eye(n)])
+
+
 def test_far_tight_component_takes_the_centred_products_beside_quadratic_ones():
+    mixture = far_tight_pair_mixture()
+    assert _core.quadratic_path_components(mixture) == [0, 2]
+    X = sample(mixture, 4000, seed=2)
+    assert_pass_matches_reference(X, mixture)
+
+
+def test_expansion_point_follows_a_far_tight_component():
     n = 8
-    # The tight component sits 100 spreads of its own from the centre: the expansion would cost
-    # it about 9 digits, so it is computed centred while the others are not.
+    # The tight component (spread 0.1) sits 30 from the others. About the weighted mean of the
+    # means its offset would be 5.6e5, beyond kQuadraticMaxOffset (about 6 digits lost). The
+    # expansion point minimises the summed offsets, which puts it near the tight mean, and all
+    # three take the quadratic path with their sums exact to the reference's tolerance.
     mixture = full_mixture([0.45, 0.45, 0.1], np.array([[0.0] * n, [1.0] * n, [30.0] * n]),
                            [np.eye(n), 2.0 * np.eye(n), 0.01 * np.eye(n)])
-    assert _core.quadratic_path_components(mixture) == [0, 1]
+    assert _core.quadratic_path_components(mixture) == [0, 1, 2]
     X = sample(mixture, 4000, seed=2)
     assert_pass_matches_reference(X, mixture)
 
@@ -139,8 +156,7 @@ def test_block_with_huge_values_falls_back_and_stays_exact():
 
 
 def test_quadratic_path_results_do_not_depend_on_thread_count():
-    mixture = full_mixture([0.45, 0.45, 0.1], np.array([[0.0] * 8, [1.0] * 8, [30.0] * 8]),
-                           [np.eye(8), 2.0 * np.eye(8), 0.01 * np.eye(8)])
+    mixture = far_tight_pair_mixture()
     X = sample(mixture, 20000, seed=6)
     X[777] = 1e130  # one fallback block among quadratic ones
     runs = [_core.accumulate(X, np.empty(0), mixture, _core.PassOptions(t)) for t in (1, 2, 3)]

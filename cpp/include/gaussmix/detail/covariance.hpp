@@ -18,7 +18,9 @@ template <typename T>
 struct Prepared {
   CovarianceType type = CovarianceType::Full;
   Index k = 0, n = 0;
-  Vector<T> centre;             ///< (n) weighted mean of the component means
+  Vector<T> centre;             ///< (n) see prepare(): where the quadratic path may be
+                                ///< taken, the point minimising the components' offsets;
+                                ///< elsewhere the weighted mean of the component means
   RowMatrix<T> means;           ///< (k, n) component means minus centre
   RowMatrix<T> prec_chol;       ///< factor storage in T
   RowMatrix<T> prec;            ///< diag (k, n) and spherical (k, 1): squared factors (precisions)
