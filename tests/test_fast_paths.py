@@ -172,3 +172,36 @@ def test_diag_queries_agree_with_direct_formula(n_components, covariance_type, d
     assert_allclose(gm.score_samples(Xq), lse, **tol)
     if dtype == np.float64:
         assert_array_equal(gm.predict(Xq), ref.argmax(axis=1))
+
+
+# score_samples exponentiates only the terms within e^-40 (float: e^-20) of a row's largest; the
+# rest cannot move the sum. Rows here sweep the gaps between components from exact ties through
+# the cut to far beyond it, for every covariance type and on both sides of 16 components.
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("n_components", [5, 20])
+def test_score_samples_keeps_every_term_that_counts(n_components, covariance_type, dtype):
+    n_features = 3
+    means = np.zeros((n_components, n_features))
+    means[:, 0] = 3.0 * np.arange(n_components)
+    storage = {"full": np.tile(np.eye(n_features), (n_components, 1)), "tied": np.eye(n_features),
+               "diag": np.ones((n_components, n_features)), "spherical": np.ones((n_components, 1))}
+    mixture = _core.Mixture.from_covariances(
+        getattr(_core.CovarianceType, covariance_type), np.full(n_components, 1 / n_components),
+        means, storage[covariance_type])
+    # Along the axis of the means: midpoints (two equal largest terms), then a fine sweep.
+    x = np.concatenate([1.5 + 3.0 * np.arange(n_components - 1),
+                        np.linspace(-12.0, 3.0 * n_components + 12.0, 2001)])
+    X = np.zeros((len(x), n_features))
+    X[:, 0] = x
+    X[:, 1] = 0.25
+    X = X.astype(dtype)
+    terms = _core.log_prob(X, mixture, "weighted_log_prob", 2)
+    top = terms.max(axis=1)
+    reference = top + np.log(np.exp(terms - top[:, None]).sum(axis=1))
+    got = _core.log_prob(X, mixture, "score_samples", 2)[:, 0]
+    tol = dict(rtol=1e-14, atol=1e-13) if dtype == np.float64 else dict(rtol=1e-6, atol=1e-5)
+    assert_allclose(got, reference, **tol)
+    # The sweep crosses the cut: some rows' second term lies within it and others beyond.
+    second = np.sort(terms - top[:, None], axis=1)[:, -2]
+    assert (second > -40).any() and (second < -40).any()

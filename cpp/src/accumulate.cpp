@@ -59,10 +59,9 @@ void exp_in_place(T* v, Index size, T cut) {
 }
 
 // Turns weighted log-probabilities (rows x k) into responsibilities in place and returns the
-// per-row log-sum-exp in `lse`. Subtracting the row maximum keeps exp() in range. Without
-// `normalize` only `lse` is wanted: the division by the row sums (a pass over the block) is left
-// out, and `lp` is left holding the unnormalised terms. `sums` (at least rows long) is scratch
-// for the row sums.
+// per-row log-sum-exp in `lse`. Subtracting the row maximum keeps exp() in range. `sums` (at
+// least rows long) is scratch for the row sums. (Score queries, which want `lse` alone, take
+// log_sum_exp_rows.)
 //
 // Terms below a floor (relative to the row's largest) become exactly 0: below the smallest normal
 // number, because Eigen's vectorised exp clamps differently on different instruction sets and
@@ -72,8 +71,7 @@ void exp_in_place(T* v, Index size, T cut) {
 
 template <typename T>
 void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse,
-                        Eigen::Ref<Vector<T>> sums, Index first_row, bool flush = false,
-                        bool normalize = true) {
+                        Eigen::Ref<Vector<T>> sums, Index first_row, bool flush = false) {
   const Index rows = lp.rows(), k = lp.cols();
   const T floor = flush ? (std::is_same<T, float>::value ? T(-57) : T(-460))
                         : T(std::log(std::numeric_limits<T>::min()));
@@ -104,10 +102,50 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse,
     for (Index i = 0; i < rows; ++i) {
       RowArray row(lp.row(i).data(), k);
       sums[i] = row.sum();
-      if (normalize) row *= T(1) / sums[i];
+      row *= T(1) / sums[i];
     }
   });
   lse.array() += sums.head(rows).array().log();
+}
+
+// The log-sum-exp of each row of a block of weighted log-probabilities, for score queries, which
+// need no responsibilities. Only terms within `cut` of their row's largest are exponentiated: the
+// rest add less than k e^cut, relative, to a sum of at least 1 (e^-40 in double, e^-20 in
+// float: below the sum's rounding for any practical k). The kept terms are first gathered in row
+// order into `gathered` (room for all of lp's terms), so the exp runs vectorised over them alone:
+// for well-separated clusters most of a row's terms are far below its largest (85% on config C),
+// and this step took 40% less time than exponentiating every term (gathering in place, into lp
+// itself, saved nothing: the compiler then reloaded every term after each store). `kept` and
+// `sums` (at least rows long) are scratch. NaN terms are kept, so they reach the result as
+// before.
+template <typename T>
+void log_sum_exp_rows(const Eigen::Ref<const RowMatrix<T>>& lp, Eigen::Ref<Vector<T>> lse,
+                      Eigen::Ref<Vector<Index>> kept, Eigen::Ref<Vector<T>> sums, T* __restrict gathered,
+                      Index first_row) {
+  const Index rows = lp.rows(), k = lp.cols();
+  const T cut = std::is_same<T, float>::value ? T(-20) : T(-40);
+  Index q = 0;
+  for (Index i = 0; i < rows; ++i) {
+    const T* row = lp.data() + i * lp.outerStride();
+    const T mx = Eigen::Map<const Vector<T>>(row, k).maxCoeff();
+    if (!std::isfinite(static_cast<double>(mx))) throw zero_density_error(first_row + i);
+    lse[i] = mx;
+    const Index start = q;
+    for (Index c = 0; c < k; ++c) {
+      const T v = row[c] - mx;
+      gathered[q] = v;
+      q += !(v <= cut);
+    }
+    kept[i] = q - start;
+  }
+  exp_in_place(gathered, q, T(0));
+  q = 0;
+  for (Index i = 0; i < rows; ++i) {
+    T s = T(0);
+    for (Index t = 0; t < kept[i]; ++t) s += gathered[q++];
+    sums[i] = s;
+  }
+  lse.head(rows).array() += sums.head(rows).array().log();
 }
 
 // The per-slot statistics summed in slot order: the order is fixed by the row partition, not by
@@ -445,16 +483,16 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
             out(r0 + i, 0) = static_cast<double>(best);
           }
           break;
-        case LogProbOutput::Responsibilities:
+        case LogProbOutput::Responsibilities: {
+          auto lse_b = lse.head(rows);
+          normalize_log_prob<T>(lp, lse_b, ws.scratch, r0, /*flush=*/false);
+          out.middleRows(r0, rows) = lp.template cast<double>();
+          break;
+        }
         case LogProbOutput::ScoreSamples: {
           auto lse_b = lse.head(rows);
-          normalize_log_prob<T>(lp, lse_b, ws.scratch, r0, /*flush=*/false,
-                                /*normalize=*/output == LogProbOutput::Responsibilities);
-          if (output == LogProbOutput::ScoreSamples) {
-            out.middleRows(r0, rows) = lse_b.template cast<double>();
-          } else {
-            out.middleRows(r0, rows) = lp.template cast<double>();
-          }
+          log_sum_exp_rows<T>(lp, lse_b, ws.kept, ws.scratch, ws.resp.data(), r0);
+          out.middleRows(r0, rows) = lse_b.template cast<double>();
           break;
         }
       }

@@ -68,6 +68,7 @@ struct Workspace {
   RowMatrix<T> xt;        ///< (n, rows) the centred block transposed: one feature per row
   Vector<T> row_weight, colvec, lse;
   Vector<T> scratch;      ///< (rows) the responsibilities' row sums
+  Vector<Index> kept;     ///< (rows) score queries: terms kept per row (log_sum_exp_rows)
   Vector<T> nk_block;     ///< (k) the block's responsibility sums
   Vector<double> nk_d;    ///< diag/spherical: (k) the same in double
   RowMatrix<T> moments;   ///< (n + 1, up to kProductCols) moment products of one block
@@ -108,6 +109,7 @@ struct Workspace {
     grow(moments, n + 1, std::max<Index>(n, std::min<Index>(k * n, kProductCols)));
     grow(shift_t, n, group_size(k, n));
     grow(scratch, rows);
+    grow(kept, rows);
     grow(nk_block, k);
     grow(nk_d, k);
   }
