@@ -687,6 +687,26 @@ void small_full_moments(const Eigen::Ref<const RowMatrix<T>>& xt, const Eigen::R
   }
 }
 
+// The same for groups narrower than a packet (the quadratic path's far components, often one),
+// with the shifts as rows (g, n): plain loops, which vectorise across the features; Eigen's
+// packets cost ten times the arithmetic in per-feature setup at g = 1.
+template <typename T>
+void narrow_weighted_differences(const Eigen::Ref<const RowMatrix<T>>& xc,
+                                 const Eigen::Ref<const RowMatrix<T>>& resp, Index c0,
+                                 const Eigen::Ref<const RowMatrix<T>>& shifts, Eigen::Ref<RowMatrix<T>> z) {
+  const Index g = shifts.rows(), n = xc.cols();
+  for (Index i = 0; i < xc.rows(); ++i) {
+    const T* xi = xc.data() + i * xc.outerStride();
+    const T* ri = resp.data() + i * resp.outerStride() + c0;
+    T* zi = z.data() + i * z.outerStride();
+    for (Index c = 0; c < g; ++c) {
+      const T rc = ri[c];
+      const T* sc = shifts.data() + c * shifts.outerStride();
+      for (Index j = 0; j < n; ++j) zi[j * g + c] = (xi[j] - sc[j]) * rc;
+    }
+  }
+}
+
 // z(i, j*g + c) = (xc_ij - shift_c0+c,j) r_i,c0+c: the weighted differences of a group of g
 // components, feature-major. G > 0 fixes g at compile time.
 template <int G, typename T>
@@ -700,23 +720,6 @@ void weighted_differences(const Eigen::Ref<const RowMatrix<T>>& xc, const Eigen:
   using Group = Eigen::Array<T, (G > 0 ? G : Eigen::Dynamic), 1>;
   using Responsibilities = std::conditional_t<(G > 0), const Group, const Eigen::Map<const Group>>;
   const Index gg = G > 0 ? G : g, n = xc.cols();
-  if (G == 0 && g < 4) {
-    // Narrower than a packet (the far components of the quadratic path, often one): plain
-    // loops, which vectorise across the features; the packets' per-feature setup cost ten times
-    // the arithmetic at g = 1. The shifts are copied once, one contiguous row per component.
-    const RowMatrix<T> shift = shift_t.transpose();
-    for (Index i = 0; i < xc.rows(); ++i) {
-      const T* xi = xc.data() + i * xc.outerStride();
-      const T* ri = resp.data() + i * resp.outerStride() + c0;
-      T* zi = z.data() + i * z.outerStride();
-      for (Index c = 0; c < g; ++c) {
-        const T rc = ri[c];
-        const T* sc = shift.data() + c * n;
-        for (Index j = 0; j < n; ++j) zi[j * g + c] = (xi[j] - sc[j]) * rc;
-      }
-    }
-    return;
-  }
   for (Index i = 0; i < xc.rows(); ++i) {
     const T* xi = xc.data() + i * xc.outerStride();
     const Responsibilities r = Eigen::Map<const Group>(resp.data() + i * resp.outerStride() + c0, gg);
@@ -776,15 +779,19 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
     for (Index c0 = 0; c0 < k; c0 += g_max) {
       const Index g = std::min(g_max, k - c0);
       auto z = ws.prod.topLeftCorner(rows, g * n);
-      auto shift_t = ws.shift_t.topLeftCorner(n, g);
-      shift_t = rel_shift.middleRows(c0, g).transpose();
-      // A compiled group width keeps a row's responsibilities in registers across the features.
-      if (g == 8) {
-        weighted_differences<8, T>(xc, resp, c0, g, shift_t, z);
-      } else if (g == 16) {
-        weighted_differences<16, T>(xc, resp, c0, g, shift_t, z);
+      if (g < 4) {
+        narrow_weighted_differences<T>(xc, resp, c0, rel_shift.middleRows(c0, g), z);
       } else {
-        weighted_differences<0, T>(xc, resp, c0, g, shift_t, z);
+        auto shift_t = ws.shift_t.topLeftCorner(n, g);
+        shift_t = rel_shift.middleRows(c0, g).transpose();
+        // A compiled group width keeps a row's responsibilities in registers across the features.
+        if (g == 8) {
+          weighted_differences<8, T>(xc, resp, c0, g, shift_t, z);
+        } else if (g == 16) {
+          weighted_differences<16, T>(xc, resp, c0, g, shift_t, z);
+        } else {
+          weighted_differences<0, T>(xc, resp, c0, g, shift_t, z);
+        }
       }
       auto S = ws.moments.topLeftCorner(n + 1, g * n);
       const Index panel = panel_features(n, g);
