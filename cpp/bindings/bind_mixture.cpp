@@ -27,6 +27,12 @@ void bind_dtype(py::module_& m) {
           return log_prob_pass<T>(X, mixture, out, options);
         },
         py::arg("X").noconvert(), py::arg("mixture"), py::arg("output"), py::arg("n_threads") = 0);
+  m.def("pruned_query_block",
+        [](DataRef<T> X, const Mixture& mixture, const std::string& what) {
+          const PrunedQueryBlock block = pruned_query_block<T>(X, mixture, parse_output(what));
+          return py::make_tuple(block.bound_features, block.pruned, block.log_prob);
+        },
+        py::arg("X").noconvert(), py::arg("mixture"), py::arg("output"));
   m.def("moments_from_labels", &moments_from_labels<T>, py::arg("X").noconvert(),
         py::arg("sample_weight").noconvert(), py::arg("labels").noconvert(), py::arg("k"),
         py::arg("covariance_type"), py::arg("options"), py::call_guard<py::gil_scoped_release>());

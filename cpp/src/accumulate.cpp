@@ -5,6 +5,7 @@
 #include "gaussmix/detail/exp.hpp"
 #include "gaussmix/detail/fixed_size.hpp"
 #include "gaussmix/detail/parallel.hpp"
+#include "gaussmix/detail/pruned_query.hpp"
 #include "gaussmix/errors.hpp"
 
 #include <algorithm>
@@ -108,6 +109,11 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse,
   lse.array() += sums.head(rows).array().log();
 }
 
+// Score queries drop the terms more than this far (in log) below their row's largest; see
+// log_sum_exp_rows. The pruned queries rule out only terms beyond it.
+template <typename T>
+constexpr T kScoreCut = std::is_same<T, float>::value ? T(-20) : T(-40);
+
 // The log-sum-exp of each row of a block of weighted log-probabilities, for score queries, which
 // need no responsibilities. Only terms within `cut` of their row's largest are exponentiated: the
 // rest add less than k e^cut, relative, to a sum of at least 1 (e^-40 in double, e^-20 in
@@ -123,7 +129,7 @@ void log_sum_exp_rows(const Eigen::Ref<const RowMatrix<T>>& lp, Eigen::Ref<Vecto
                       Eigen::Ref<Vector<Index>> kept, Eigen::Ref<Vector<T>> sums, T* __restrict gathered,
                       Index first_row) {
   const Index rows = lp.rows(), k = lp.cols();
-  const T cut = std::is_same<T, float>::value ? T(-20) : T(-40);
+  const T cut = kScoreCut<T>;
   Index q = 0;
   for (Index i = 0; i < rows; ++i) {
     const T* row = lp.data() + i * lp.outerStride();
@@ -454,21 +460,41 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
   const Index B = detail::block_rows_for<T>(prep);
   // Diag and spherical queries with few components skip the products (see diag_log_prob_rows).
   const RowMatrix<double> fused_diag = detail::fused_diag_coefficients(prep);
+  // Labels and scores of full mixtures compute only the log-densities that can matter (see
+  // pruned_log_prob_block), in wider blocks of their own; score_samples keeps every term that
+  // log_sum_exp_rows would.
+  const Index pruned_h = per_component ? 0 : detail::pruning_features(prep);
+  const T pruned_cut = output == LogProbOutput::Labels ? T(0) : kScoreCut<T>;
+  const Index block = pruned_h > 0 ? detail::kPrunedBlockRows : B;
   // No reduction here, so any split works; reuse the accumulate partition for load balance.
-  const auto part = detail::partition_rows(m, B, 64);
+  const auto part = detail::partition_rows(m, block, 64);
   detail::for_each_slot(part, options.n_threads, [&](Index, Index begin, Index end) {
     auto& ws = detail::thread_workspace<T>(prep, B);
-    auto& lse = ws.lse;
-    for (Index r0 = begin; r0 < end; r0 += B) {
-      detail::poll_stop(options.should_stop);
-      const Index rows = std::min(B, end - r0);
-      check_block_values<T>(X.middleRows(r0, rows), r0);
-      auto lp = ws.log_prob.topRows(rows);
+    detail::PrunedWorkspace<T>* pws =
+        pruned_h > 0 ? &detail::pruned_workspace(prep, pruned_h) : nullptr;
+    // The block's log-densities, all of them.
+    const auto full_block = [&](Index r0, Index rows, Eigen::Ref<RowMatrix<T>> lp) {
       if (fused_diag.size() > 0) {
         detail::diag_log_prob_rows<T>(prep, fused_diag, X.middleRows(r0, rows), lp);
       } else {
         const auto xc = detail::centre_block<T>(prep, X.middleRows(r0, rows), ws);
         detail::weighted_log_prob_block<T>(prep, xc, ws, lp);
+      }
+    };
+    for (Index r0 = begin; r0 < end; r0 += block) {
+      detail::poll_stop(options.should_stop);
+      const Index rows = std::min(block, end - r0);
+      check_block_values<T>(X.middleRows(r0, rows), r0);
+      auto lp = (pws ? pws->log_prob : ws.log_prob).topRows(rows);
+      if (!pws) {
+        full_block(r0, rows, lp);
+      } else if (!detail::pruned_log_prob_block<T>(prep, pruned_h, pruned_cut, X.middleRows(r0, rows),
+                                                  *pws, lp)) {
+        // Too many components survive the bound here: every log-density, in ordinary blocks.
+        for (Index s = 0; s < rows; s += B) {
+          const Index sub = std::min(B, rows - s);
+          full_block(r0 + s, sub, lp.middleRows(s, sub));
+        }
       }
       switch (output) {
         case LogProbOutput::WeightedLogProb:
@@ -484,14 +510,19 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
           }
           break;
         case LogProbOutput::Responsibilities: {
-          auto lse_b = lse.head(rows);
+          auto lse_b = ws.lse.head(rows);
           normalize_log_prob<T>(lp, lse_b, ws.scratch, r0, /*flush=*/false);
           out.middleRows(r0, rows) = lp.template cast<double>();
           break;
         }
         case LogProbOutput::ScoreSamples: {
+          auto& lse = pws ? pws->lse : ws.lse;
           auto lse_b = lse.head(rows);
-          log_sum_exp_rows<T>(lp, lse_b, ws.kept, ws.scratch, ws.resp.data(), r0);
+          if (pws) {
+            log_sum_exp_rows<T>(lp, lse_b, pws->kept, pws->sums, pws->gather.data(), r0);
+          } else {
+            log_sum_exp_rows<T>(lp, lse_b, ws.kept, ws.scratch, ws.resp.data(), r0);
+          }
           out.middleRows(r0, rows) = lse_b.template cast<double>();
           break;
         }
@@ -503,6 +534,26 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
 
 std::vector<Index> quadratic_path_components(const Mixture& mixture) {
   return detail::prepare<double>(mixture).quad_components;
+}
+
+template <typename T>
+PrunedQueryBlock pruned_query_block(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture,
+                                    LogProbOutput output) {
+  if (output != LogProbOutput::Labels && output != LogProbOutput::ScoreSamples)
+    throw InvalidArgument("only label and score queries are pruned");
+  check_inputs<T>(X, Vector<double>(), mixture.n_features());
+  const detail::Prepared<T> prep = detail::prepare<T>(mixture);
+  PrunedQueryBlock result;
+  result.bound_features = detail::pruning_features(prep);
+  if (result.bound_features == 0) return result;
+  const Index rows = std::min(X.rows(), detail::kPrunedBlockRows);
+  check_block_values<T>(X.topRows(rows), 0);
+  auto& ws = detail::pruned_workspace(prep, result.bound_features);
+  auto lp = ws.log_prob.topRows(rows);
+  const T cut = output == LogProbOutput::Labels ? T(0) : kScoreCut<T>;
+  result.pruned = detail::pruned_log_prob_block<T>(prep, result.bound_features, cut, X.topRows(rows), ws, lp);
+  if (result.pruned) result.log_prob = lp.template cast<double>();
+  return result;
 }
 
 #define GAUSSMIX_INSTANTIATE(T)                                                                     \
@@ -519,6 +570,10 @@ std::vector<Index> quadratic_path_components(const Mixture& mixture) {
                                               LogProbOutput, const PassOptions&);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)
+template PrunedQueryBlock pruned_query_block<float>(const Eigen::Ref<const RowMatrix<float>>&, const Mixture&,
+                                                    LogProbOutput);
+template PrunedQueryBlock pruned_query_block<double>(const Eigen::Ref<const RowMatrix<double>>&,
+                                                     const Mixture&, LogProbOutput);
 #undef GAUSSMIX_INSTANTIATE
 
 }  // namespace gaussmix

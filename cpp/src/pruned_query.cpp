@@ -1,0 +1,219 @@
+// Pruned label and score queries for full covariances (see detail/pruned_query.hpp).
+//
+// A query that reduces each row to its largest log-density (predict) or to the terms near it
+// (score_samples) needs few of the k log-densities exactly once the clusters are apart. The
+// bound costs k h^2 multiply-adds a row where the whole values cost about k n^2 / 2 (quadratic
+// path) or k n^2 (centred products); each row then pays n (n - h) more per surviving component,
+// usually one or two.
+#include "gaussmix/detail/pruned_query.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <type_traits>
+
+namespace gaussmix::detail {
+
+namespace {
+
+// Rows per product of the bound: its buffer (rows x h * group) stays in a core's cache.
+constexpr Index kBoundRows = 128;
+
+// Components per register-held chunk of the bound's sums.
+constexpr Index kBoundChunk = 8;
+
+// Where more (row, component) pairs than this fraction of the block's survive the bound, the
+// survivors' products cost about as much as the whole block's: it is computed in full instead.
+constexpr Index kMaxSurvivorShare = 4;  // one in four
+
+template <class M>
+void grow(M& m, Index r, Index c) {
+  if (m.rows() != r || m.cols() != c) m.resize(r, c);
+}
+
+// out[w] = sum_{j < count} (y[j*g + w] - off[j*g + w])^2 for w < W: the partial squared norms of
+// W components whose columns lie g apart (the layout of Prepared::stacked).
+template <typename T, Index W>
+inline void partial_squared_norms(const T* y, const T* off, Index g, Index count, T* out) {
+  T acc[W] = {};
+  for (Index j = 0; j < count; ++j) {
+    for (Index w = 0; w < W; ++w) {
+      const T d = y[j * g + w] - off[j * g + w];
+      acc[w] += d * d;
+    }
+  }
+  for (Index w = 0; w < W; ++w) out[w] = acc[w];
+}
+
+// ws.partial: for every row of ws.xc and component, the squared norm of the first h columns of
+// (x - m_c) U_c, from the first h features alone.
+template <typename T>
+void bound_terms(const Prepared<T>& p, Index h, Index m, PrunedWorkspace<T>& ws) {
+  const Index n = p.n, k = p.k;
+  for (Index s = 0; s < m; s += kBoundRows) {
+    const Index rows = std::min(kBoundRows, m - s);
+    const auto xs = ws.xc.block(s, 0, rows, h);
+    for (Index c0 = 0; c0 < k; c0 += p.group) {
+      const Index g = std::min(p.group, k - c0);
+      auto y = ws.bound_y.topLeftCorner(rows, h * g);
+      // Within a group the first h features' columns come first (feature-major layout).
+      y.noalias() = xs * p.stacked.block(0, c0 * n, h, h * g);
+      const T* off = p.stacked_offset.data() + c0 * n;
+      for (Index i = 0; i < rows; ++i) {
+        const T* yi = y.data() + i * y.outerStride();
+        T* out = ws.partial.data() + (s + i) * ws.partial.outerStride() + c0;
+        Index c = 0;
+        for (; c + kBoundChunk <= g; c += kBoundChunk)
+          partial_squared_norms<T, kBoundChunk>(yi + c, off + c, g, h, out + c);
+        for (; c < g; ++c) partial_squared_norms<T, 1>(yi + c, off + c, g, h, out + c);
+      }
+    }
+  }
+}
+
+// The bound of row i's log-density under component c: log_norm - 1/2 partial. The whole value
+// is log_norm - 1/2 (partial + rest) with rest >= 0, never above it in floating point either
+// (halving is exact and every step rounds monotonically).
+template <typename T>
+inline T upper_bound(const Prepared<T>& p, const PrunedWorkspace<T>& ws, Index i, Index c) {
+  return p.log_norm[c] - T(0.5) * ws.partial(i, c);
+}
+
+// Sorts the pairs (row, component) for which `wanted(i, c)` into ws.order, component by
+// component (ws.first[c] .. ws.first[c + 1]), rows ascending within each. Returns their count.
+template <typename T, class Wanted>
+Index list_by_component(Index m, Index k, PrunedWorkspace<T>& ws, Wanted&& wanted) {
+  auto& first = ws.first;
+  std::fill(first.begin(), first.end(), Index(0));
+  for (Index i = 0; i < m; ++i)
+    for (Index c = 0; c < k; ++c) first[c + 1] += wanted(i, c);
+  for (Index c = 0; c < k; ++c) first[c + 1] += first[c];
+  auto& cursor = ws.cursor;
+  std::copy(first.begin(), first.end(), cursor.begin());
+  for (Index i = 0; i < m; ++i)
+    for (Index c = 0; c < k; ++c)
+      if (wanted(i, c)) ws.order[cursor[c]++] = i;
+  return first[k];
+}
+
+// The whole log-density of every pair listed in ws.order, into out: per component, its rows
+// gathered and multiplied by the factor's last n - h columns in one product (the first h columns
+// are the bound's), then those columns' squares added to the bound's.
+template <typename T>
+void listed_log_densities(const Prepared<T>& p, Index h, PrunedWorkspace<T>& ws,
+                          Eigen::Ref<RowMatrix<T>> out) {
+  using Strided = Eigen::Map<const RowMatrix<T>, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
+  const Index n = p.n, k = p.k, tail = n - h;
+  for (Index c = 0; c < k; ++c) {
+    const Index begin = ws.first[c], r = ws.first[c + 1] - begin;
+    if (r == 0) continue;
+    const Index c0 = c / p.group * p.group, g = std::min(p.group, k - c0), w = c - c0;
+    auto gathered = ws.gathered.topRows(r);
+    for (Index q = 0; q < r; ++q) gathered.row(q) = ws.xc.row(ws.order[begin + q]);
+    // Columns h.. of U_c within the stacked factors: g apart.
+    const Strided factor(p.stacked.data() + c0 * n + h * g + w, n, tail,
+                         Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(p.stacked.outerStride(), g));
+    auto y = ws.tail.topRows(r);
+    // Column h + t of U_c is zero below its row h + t: the first half of the columns takes the
+    // features up to its last column only.
+    const Index half_cols = tail / 2;
+    y.leftCols(half_cols).noalias() =
+        gathered.leftCols(h + half_cols) * factor.topLeftCorner(h + half_cols, half_cols);
+    y.rightCols(tail - half_cols).noalias() = gathered * factor.rightCols(tail - half_cols);
+    const T* off = p.stacked_offset.data() + c0 * n + h * g + w;
+    const T ln = p.log_norm[c];
+    for (Index q = 0; q < r; ++q) {
+      const T* yq = y.data() + q * y.outerStride();
+      T rest = T(0);
+      for (Index t = 0; t < tail; ++t) {
+        const T d = yq[t] - off[t * g];
+        rest += d * d;
+      }
+      const Index i = ws.order[begin + q];
+      out(i, c) = ln - T(0.5) * (ws.partial(i, c) + rest);
+    }
+  }
+}
+
+}  // namespace
+
+template <typename T>
+Index pruning_features(const Prepared<T>& p) {
+  // A bound from a quarter of the features costs a sixteenth of the centred products; below 32
+  // features the saving no longer pays for the second pass (measured on configs B and E).
+  if (p.type != CovarianceType::Full || p.n < 32 || p.k < 4) return 0;
+  return p.n / 4;
+}
+
+template <typename T>
+PrunedWorkspace<T>& pruned_workspace(const Prepared<T>& p, Index h) {
+  thread_local PrunedWorkspace<T> ws;
+  const Index rows = kPrunedBlockRows, n = p.n, k = p.k;
+  grow(ws.xc, rows, n);
+  grow(ws.partial, rows, k);
+  grow(ws.bound_y, kBoundRows, h * p.group);
+  grow(ws.gathered, rows, n);
+  grow(ws.tail, rows, n - h);
+  grow(ws.log_prob, rows, k);
+  grow(ws.gather, rows, k);
+  grow(ws.lse, rows, 1);
+  grow(ws.sums, rows, 1);
+  grow(ws.threshold, rows, 1);
+  grow(ws.kept, rows, 1);
+  ws.candidate.resize(rows);
+  ws.first.resize(k + 1);
+  ws.cursor.resize(k + 1);
+  ws.order.resize(rows * k);
+  return ws;
+}
+
+template <typename T>
+bool pruned_log_prob_block(const Prepared<T>& p, Index h, T cut,
+                           const Eigen::Ref<const RowMatrix<T>>& rows, PrunedWorkspace<T>& ws,
+                           Eigen::Ref<RowMatrix<T>> out) {
+  const Index m = rows.rows(), k = p.k;
+  ws.xc.topRows(m) = rows.rowwise() - p.centre.transpose();
+  bound_terms(p, h, m, ws);
+
+  // Each row's component of largest bound, and its whole value.
+  for (Index i = 0; i < m; ++i) {
+    Index best = 0;
+    T top = upper_bound(p, ws, i, 0);
+    for (Index c = 1; c < k; ++c) {
+      const T b = upper_bound(p, ws, i, c);
+      if (b > top) {
+        top = b;
+        best = c;
+      }
+    }
+    ws.candidate[i] = best;
+  }
+  out.setConstant(-std::numeric_limits<T>::infinity());
+  list_by_component(m, k, ws, [&](Index i, Index c) { return ws.candidate[i] == c; });
+  listed_log_densities(p, h, ws, out);
+
+  // The components whose bound reaches within cut of that value.
+  for (Index i = 0; i < m; ++i) {
+    const T t = out(i, ws.candidate[i]) + cut;
+    // NaN or -inf: no finite largest to prune against; the full computation reports it.
+    if (!(t > -std::numeric_limits<T>::infinity())) return false;
+    ws.threshold[i] = t;
+  }
+  const Index survivors = list_by_component(m, k, ws, [&](Index i, Index c) {
+    return c != ws.candidate[i] && upper_bound(p, ws, i, c) >= ws.threshold[i];
+  });
+  if (survivors * kMaxSurvivorShare > m * k) return false;
+  listed_log_densities(p, h, ws, out);
+  return true;
+}
+
+#define GAUSSMIX_INSTANTIATE(T)                                                                    \
+  template Index pruning_features<T>(const Prepared<T>&);                                          \
+  template PrunedWorkspace<T>& pruned_workspace<T>(const Prepared<T>&, Index);                     \
+  template bool pruned_log_prob_block<T>(const Prepared<T>&, Index, T,                             \
+                                         const Eigen::Ref<const RowMatrix<T>>&,                    \
+                                         PrunedWorkspace<T>&, Eigen::Ref<RowMatrix<T>>);
+GAUSSMIX_INSTANTIATE(float)
+GAUSSMIX_INSTANTIATE(double)
+#undef GAUSSMIX_INSTANTIATE
+
+}  // namespace gaussmix::detail
