@@ -78,8 +78,9 @@ def test_labels_and_scores_match_reference(n, k, dtype):
                     rtol=rtol)
     # The first block ruled most of its terms out: the test covers the pruned path.
     for output in ("predict", "score_samples"):
-        h, pruned, lp = _core.pruned_query_block(X, mixture, output)
-        assert (h, pruned) == (n // 4, True)
+        h, pass_prunes, pruned, lp = _core.pruned_query_block(X, mixture, output)
+        assert (h, pass_prunes, pruned) == (max(n // 4, 16) if output == "score_samples" else n // 4,
+                                             True, True)
         assert np.isinf(lp).mean() > 0.5
 
 
@@ -90,8 +91,8 @@ def test_only_terms_that_cannot_matter_are_ruled_out(output, dtype):
     # keep the terms within the score cut, so they need clusters further apart).
     mixture = random_mixture(48, 16, spread=2.0 if output == "predict" else 3.5, seed=3)
     X = sample(mixture, 1024, seed=4).astype(dtype)
-    h, pruned, lp = _core.pruned_query_block(X, mixture, output)
-    assert (h, pruned) == (12, True)
+    h, _, pruned, lp = _core.pruned_query_block(X, mixture, output)
+    assert (h, pruned) == (12 if output == "predict" else 16, True)
     ref = reference_log_prob(X, mixture)
     top = ref.max(axis=1, keepdims=True)
     computed = np.isfinite(lp)
@@ -111,13 +112,14 @@ def test_only_terms_that_cannot_matter_are_ruled_out(output, dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("output", ["predict", "score_samples"])
 def test_a_bound_just_reaching_the_threshold_keeps_its_component(output, dtype):
-    # Unit covariances, n = 32, so the bound takes the first 8 features. Component 1 matches each
+    # Unit covariances, n = 32, so the bound takes the first h features. Component 1 matches each
     # row on those (bound 0: the largest, so it is computed first), component 0 is off there by
     # delta^2 but exact on the other features, so its bound equals its value; component 1 is off
     # by a^2 on the others. Component 0's value is then `gap` above (predict) or below (scores,
     # just within the cut) component 1's: a pruning rule stricter than the bound allows would
     # drop it.
-    n, k, h = 32, 4, 8
+    n, k = 32, 4
+    h = 8 if output == "predict" else 16  # a quarter of the features, at least 16 for scores
     cut = 0.0 if output == "predict" else SCORE_CUT[dtype]
     gaps = [0.5, 1.0, 3.0] if output == "predict" else [-cut + 0.5, -cut + 1.0]
     means = np.zeros((k, n))
@@ -129,7 +131,7 @@ def test_a_bound_just_reaching_the_threshold_keeps_its_component(output, dtype):
         means[1, h] = np.sqrt(a2)
         mixture = full_mixture(np.full(k, 1 / k), means, [np.eye(n)] * k)
         X = np.zeros((1, n), dtype=dtype)
-        got_h, pruned, lp = _core.pruned_query_block(X, mixture, output)
+        got_h, _, pruned, lp = _core.pruned_query_block(X, mixture, output)
         assert (got_h, pruned) == (h, True)
         ref = reference_log_prob(X, mixture)
         assert np.isfinite(lp[:, :2]).all(), (gap, lp[:, :2])
@@ -147,8 +149,8 @@ def test_overlapping_components_are_computed_in_full():
     mixture = full_mixture(np.full(k, 1.0 / k), np.zeros((k, n)), covs)
     X = rng.normal(size=(2500, n))
     for output in ("predict", "score_samples"):
-        h, pruned, _ = _core.pruned_query_block(X, mixture, output)
-        assert (h, pruned) == (8, False)
+        h, pass_prunes, pruned, _ = _core.pruned_query_block(X, mixture, output)
+        assert (pass_prunes, pruned) == (False, False)
     ref = reference_log_prob(X, mixture)
     assert_array_equal(_core.log_prob(X, mixture, "predict", 2)[:, 0], ref.argmax(axis=1))
     assert_allclose(_core.log_prob(X, mixture, "score_samples", 2)[:, 0], reference_score(ref),
@@ -172,7 +174,7 @@ def test_ties_and_empty_components_match_reference():
     assert not np.isin(labels, [0, 3]).any()
     assert_allclose(_core.log_prob(X, mixture, "score_samples", 2)[:, 0], reference_score(ref),
                     rtol=1e-10)
-    assert _core.pruned_query_block(X, mixture, "predict")[1]
+    assert _core.pruned_query_block(X, mixture, "predict")[1:3] == (True, True)
 
 
 def test_mixed_blocks_do_not_depend_on_thread_count():
@@ -181,8 +183,8 @@ def test_mixed_blocks_do_not_depend_on_thread_count():
     means = np.asarray(mixture.means)
     rng = np.random.default_rng(10)
     X = np.vstack([sample(mixture, 3000, seed=11),
-                   (means[rng.integers(0, 8, 2000)] + means[rng.integers(0, 8, 2000)]) / 2,
-                   sample(mixture, 1500, seed=12)])
+                   (means[rng.integers(0, 8, 700)] + means[rng.integers(0, 8, 700)]) / 2,
+                   sample(mixture, 2300, seed=12)])
     ref = reference_log_prob(X, mixture)
     results = {}
     for output in ("predict", "score_samples"):
@@ -191,8 +193,9 @@ def test_mixed_blocks_do_not_depend_on_thread_count():
             assert_array_equal(r, results[output][0])
     assert_array_equal(results["predict"][0][:, 0], ref.argmax(axis=1))
     assert_allclose(results["score_samples"][0][:, 0], reference_score(ref), rtol=1e-10)
-    # The midway rows fall back to the full computation block by block.
-    assert not _core.pruned_query_block(X[3000:4024], mixture, "predict")[1]
+    # The pass prunes, and the midway rows fall back to the full computation block by block.
+    assert _core.pruned_query_block(X, mixture, "predict")[1]
+    assert not _core.pruned_query_block(X[3000:4024], mixture, "predict")[2]
 
 
 def test_other_mixtures_are_not_pruned():

@@ -30,7 +30,7 @@ void bind_dtype(py::module_& m) {
   m.def("pruned_query_block",
         [](DataRef<T> X, const Mixture& mixture, const std::string& what) {
           const PrunedQueryBlock block = pruned_query_block<T>(X, mixture, parse_output(what));
-          return py::make_tuple(block.bound_features, block.pruned, block.log_prob);
+          return py::make_tuple(block.bound_features, block.pass_prunes, block.pruned, block.log_prob);
         },
         py::arg("X").noconvert(), py::arg("mixture"), py::arg("output"));
   m.def("moments_from_labels", &moments_from_labels<T>, py::arg("X").noconvert(),

@@ -463,8 +463,11 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
   // Labels and scores of full mixtures compute only the log-densities that can matter (see
   // pruned_log_prob_block), in wider blocks of their own; score_samples keeps every term that
   // log_sum_exp_rows would.
-  const Index pruned_h = per_component ? 0 : detail::pruning_features(prep);
+  Index pruned_h = per_component ? 0 : detail::pruning_features(prep, output == LogProbOutput::ScoreSamples);
   const T pruned_cut = output == LogProbOutput::Labels ? T(0) : kScoreCut<T>;
+  if (pruned_h > 0 && !detail::pruning_pays<T>(prep, pruned_h, pruned_cut, X,
+                                               detail::pruned_workspace(prep, pruned_h)))
+    pruned_h = 0;
   const Index block = pruned_h > 0 ? detail::kPrunedBlockRows : B;
   // No reduction here, so any split works; reuse the accumulate partition for load balance.
   const auto part = detail::partition_rows(m, block, 64);
@@ -544,13 +547,14 @@ PrunedQueryBlock pruned_query_block(const Eigen::Ref<const RowMatrix<T>>& X, con
   check_inputs<T>(X, Vector<double>(), mixture.n_features());
   const detail::Prepared<T> prep = detail::prepare<T>(mixture);
   PrunedQueryBlock result;
-  result.bound_features = detail::pruning_features(prep);
+  result.bound_features = detail::pruning_features(prep, output == LogProbOutput::ScoreSamples);
   if (result.bound_features == 0) return result;
   const Index rows = std::min(X.rows(), detail::kPrunedBlockRows);
   check_block_values<T>(X.topRows(rows), 0);
   auto& ws = detail::pruned_workspace(prep, result.bound_features);
-  auto lp = ws.log_prob.topRows(rows);
   const T cut = output == LogProbOutput::Labels ? T(0) : kScoreCut<T>;
+  result.pass_prunes = detail::pruning_pays<T>(prep, result.bound_features, cut, X, ws);
+  auto lp = ws.log_prob.topRows(rows);
   result.pruned = detail::pruned_log_prob_block<T>(prep, result.bound_features, cut, X.topRows(rows), ws, lp);
   if (result.pruned) result.log_prob = lp.template cast<double>();
   return result;

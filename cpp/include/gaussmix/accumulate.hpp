@@ -71,13 +71,15 @@ std::vector<Index> quadratic_path_components(const Mixture& mixture);
 /// What pruned_query_block() found for one block of rows.
 struct PrunedQueryBlock {
   Index bound_features = 0;  ///< leading features of the bound; 0: this mixture never prunes
+  bool pass_prunes = false;  ///< whether a pass over all of X would prune (see pruning_pays)
   bool pruned = false;       ///< false: the pass computes this block's log-densities in full
   RowMatrix<double> log_prob;  ///< pruned: (rows, k) the log-densities computed, -inf elsewhere
 };
 
 /// Diagnostic: how log_prob_pass() computes the labels (output Labels) or scores (ScoreSamples)
-/// of the first rows of X (at most one block of 1024) for a full mixture of 32 or more features:
-/// only the log-densities that a bound from the leading features cannot rule out.
+/// of X for a full mixture of 32 or more features: whether it prunes at all, and how it would
+/// prune the first rows (at most one block of 1024), computing only the log-densities that a
+/// bound from the leading features cannot rule out.
 template <typename T>
 PrunedQueryBlock pruned_query_block(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture,
                                     LogProbOutput output);

@@ -13,10 +13,11 @@ namespace gaussmix::detail {
 /// run as matrix products rather than row by row.
 constexpr Index kPrunedBlockRows = 1024;
 
-/// The number of leading features h whose Mahalanobis terms bound a pruned query's log-densities,
-/// or 0 where pruning does not pay (not full covariance, too few features or components).
+/// The number of leading features h whose Mahalanobis terms bound a pruned label (or, `scores`,
+/// score) query's log-densities, or 0 where pruning does not pay (not full covariance, too few
+/// features or components).
 template <typename T>
-Index pruning_features(const Prepared<T>& prep);
+Index pruning_features(const Prepared<T>& prep, bool scores);
 
 /// Scratch buffers of one thread for pruned queries, sized for blocks of kPrunedBlockRows rows.
 template <typename T>
@@ -55,5 +56,11 @@ template <typename T>
 bool pruned_log_prob_block(const Prepared<T>& prep, Index h, T cut,
                            const Eigen::Ref<const RowMatrix<T>>& rows, PrunedWorkspace<T>& ws,
                            Eigen::Ref<RowMatrix<T>> out);
+
+/// Whether a pruned pass over X pays: on a sample of X's rows, evenly spaced, few enough
+/// components survive the bound (X's values unchecked: non-finite ones make it false).
+template <typename T>
+bool pruning_pays(const Prepared<T>& prep, Index h, T cut, const Eigen::Ref<const RowMatrix<T>>& X,
+                  PrunedWorkspace<T>& ws);
 
 }  // namespace gaussmix::detail
