@@ -38,6 +38,31 @@ def initial_parameters(X, n_components, covariance_type, seed=0):
     return {"weights_init": weights, "means_init": means, "precisions_init": precisions}
 
 
+def full_core_mixture(weights, means, covariances):
+    """A full-covariance _core.Mixture from a list of k (n, n) covariances."""
+    from gaussmix import _core
+
+    n = np.asarray(means).shape[1]
+    return _core.Mixture.from_covariances(
+        _core.CovarianceType.full, np.asarray(weights, float), np.asarray(means, float),
+        np.ascontiguousarray(np.vstack(covariances).reshape(-1, n)),
+    )
+
+
+def sample_core_mixture(mixture, m, seed):
+    """m rows drawn from a full-covariance _core.Mixture (weights need not sum to 1)."""
+    rng = np.random.default_rng(seed)
+    k, n = np.asarray(mixture.means).shape
+    covs = np.asarray(mixture.covariances).reshape(k, n, n)
+    w = np.asarray(mixture.weights)
+    labels = rng.choice(k, size=m, p=w / w.sum())
+    X = np.empty((m, n))
+    for c in range(k):
+        rows = labels == c
+        X[rows] = rng.multivariate_normal(np.asarray(mixture.means)[c], covs[c], size=rows.sum())
+    return X
+
+
 @pytest.fixture(scope="session")
 def blobs():
     return make_mixture_data()

@@ -7,18 +7,12 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from conftest import full_core_mixture as full_mixture
+from conftest import sample_core_mixture as sample
 from gaussmix import GaussianMixture, _core
 
 # score_samples drops terms more than this far below their row's largest (log_sum_exp_rows).
 SCORE_CUT = {np.float64: 40.0, np.float32: 20.0}
-
-
-def full_mixture(weights, means, covariances):
-    n = means.shape[1]
-    return _core.Mixture.from_covariances(
-        _core.CovarianceType.full, np.asarray(weights, float), np.asarray(means, float),
-        np.ascontiguousarray(np.vstack(covariances).reshape(-1, n)),
-    )
 
 
 def random_mixture(n, k, spread, seed, weights=None):
@@ -30,19 +24,6 @@ def random_mixture(n, k, spread, seed, weights=None):
         a = rng.normal(size=(n, n)) / np.sqrt(n)
         covs.append(a @ a.T + 0.5 * np.eye(n))
     return full_mixture(np.full(k, 1.0 / k) if weights is None else weights, means, covs)
-
-
-def sample(mixture, m, seed):
-    rng = np.random.default_rng(seed)
-    k, n = np.asarray(mixture.means).shape
-    covs = np.asarray(mixture.covariances).reshape(k, n, n)
-    w = np.asarray(mixture.weights)
-    labels = rng.choice(k, size=m, p=w / w.sum())
-    X = np.empty((m, n))
-    for c in range(k):
-        rows = labels == c
-        X[rows] = rng.multivariate_normal(np.asarray(mixture.means)[c], covs[c], size=rows.sum())
-    return X
 
 
 def reference_log_prob(X, mixture):

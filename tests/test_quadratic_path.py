@@ -6,27 +6,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from conftest import full_core_mixture as full_mixture
+from conftest import sample_core_mixture as sample
 from gaussmix import _core
-
-
-def full_mixture(weights, means, covariances):
-    n = means.shape[1]
-    return _core.Mixture.from_covariances(
-        _core.CovarianceType.full, np.asarray(weights, float), np.asarray(means, float),
-        np.ascontiguousarray(np.vstack(covariances).reshape(-1, n)),
-    )
-
-
-def sample(mixture, m, seed):
-    rng = np.random.default_rng(seed)
-    k, n = np.asarray(mixture.means).shape
-    covs = np.asarray(mixture.covariances).reshape(k, n, n)
-    labels = rng.choice(k, size=m, p=np.asarray(mixture.weights))
-    X = np.empty((m, n))
-    for c in range(k):
-        rows = labels == c
-        X[rows] = rng.multivariate_normal(np.asarray(mixture.means)[c], covs[c], size=rows.sum())
-    return X
 
 
 def reference_pass(X, mixture):
