@@ -31,6 +31,16 @@ constexpr Index kMaxSurvivorShare = 4;  // one in four
 constexpr Index kProbeRows = 256;
 constexpr Index kProbeSurvivorShare = 8;  // one in eight
 
+// Survivors of the first bound get a second one from 2h features where that leaves at least a
+// quarter of the features to the whole values (n = 64: 16, then 32); at most half of the
+// block's pairs may survive the first (their second bound costs about a sixth of a whole value).
+constexpr Index kMaxFirstSurvivorShare = 2;
+
+template <typename T>
+Index second_bound_features(const Prepared<T>& p, Index h) {
+  return 2 * h <= p.n - p.n / 4 ? 2 * h : 0;
+}
+
 template <class M>
 void grow(M& m, Index r, Index c) {
   if (m.rows() != r || m.cols() != c) m.resize(r, c);
@@ -101,43 +111,70 @@ Index list_by_component(Index m, Index k, PrunedWorkspace<T>& ws, Wanted&& wante
   return first[k];
 }
 
-// The whole log-density of every pair listed in ws.order, into out: per component, its rows
-// gathered and multiplied by the factor's last n - h columns in one product (the first h columns
-// are the bound's), then those columns' squares added to the bound's.
-template <typename T>
-void listed_log_densities(const Prepared<T>& p, Index h, PrunedWorkspace<T>& ws,
-                          Eigen::Ref<RowMatrix<T>> out) {
+// For every pair (i, c) listed in ws.order, visit(i, c, s) with s the squared norm of columns
+// [from, to) of (x_i - m_c) U_c. Per component, its rows are gathered and multiplied by those
+// columns of U_c in one product; column j is zero below row j, so no column needs features
+// beyond `to`, and (16 columns or more) the first half of them only up to its last column.
+template <typename T, class Visit>
+void listed_column_norms(const Prepared<T>& p, Index from, Index to, PrunedWorkspace<T>& ws,
+                         Visit&& visit) {
   using Strided = Eigen::Map<const RowMatrix<T>, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
-  const Index n = p.n, k = p.k, tail = n - h;
+  const Index n = p.n, k = p.k, cols = to - from, half = cols / 2;
   for (Index c = 0; c < k; ++c) {
     const Index begin = ws.first[c], r = ws.first[c + 1] - begin;
     if (r == 0) continue;
     const Index c0 = c / p.group * p.group, g = std::min(p.group, k - c0), w = c - c0;
-    auto gathered = ws.gathered.topRows(r);
-    for (Index q = 0; q < r; ++q) gathered.row(q) = ws.xc.row(ws.order[begin + q]);
-    // Columns h.. of U_c within the stacked factors: g apart.
-    const Strided factor(p.stacked.data() + c0 * n + h * g + w, n, tail,
+    auto gathered = ws.gathered.topLeftCorner(r, to);
+    for (Index q = 0; q < r; ++q) gathered.row(q) = ws.xc.row(ws.order[begin + q]).head(to);
+    // Columns from.. of U_c within the stacked factors (g apart), rows up to `to`.
+    const Strided factor(p.stacked.data() + c0 * n + from * g + w, to, cols,
                          Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(p.stacked.outerStride(), g));
-    auto y = ws.tail.topRows(r);
-    // Column h + t of U_c is zero below its row h + t: the first half of the columns takes the
-    // features up to its last column only.
-    const Index half_cols = tail / 2;
-    y.leftCols(half_cols).noalias() =
-        gathered.leftCols(h + half_cols) * factor.topLeftCorner(h + half_cols, half_cols);
-    y.rightCols(tail - half_cols).noalias() = gathered * factor.rightCols(tail - half_cols);
-    const T* off = p.stacked_offset.data() + c0 * n + h * g + w;
-    const T ln = p.log_norm[c];
+    auto y = ws.tail.topLeftCorner(r, cols);
+    // Every product here has rows + columns + depth >= 20, so Eigen always takes its blocked
+    // product (depth <= 64: one pass over it, in order) and never the coefficient-wise one: a
+    // row's sums then do not depend on how many rows share the product, and equal components
+    // get equal values. Hence no split below 16 columns.
+    if (cols >= 16) {
+      y.leftCols(half).noalias() = gathered.leftCols(from + half) * factor.topLeftCorner(from + half, half);
+      y.rightCols(cols - half).noalias() = gathered * factor.rightCols(cols - half);
+    } else {
+      y.noalias() = gathered * factor;
+    }
+    const T* off = p.stacked_offset.data() + c0 * n + from * g + w;
     for (Index q = 0; q < r; ++q) {
       const T* yq = y.data() + q * y.outerStride();
-      T rest = T(0);
-      for (Index t = 0; t < tail; ++t) {
+      T sum = T(0);
+      for (Index t = 0; t < cols; ++t) {
         const T d = yq[t] - off[t * g];
-        rest += d * d;
+        sum += d * d;
       }
-      const Index i = ws.order[begin + q];
-      out(i, c) = ln - T(0.5) * (ws.partial(i, c) + rest);
+      visit(ws.order[begin + q], c, sum);
     }
   }
+}
+
+// The whole log-density of every listed pair into out, from its bound's squares (ws.partial,
+// columns up to `from`) and those of the remaining columns.
+template <typename T>
+void listed_log_densities(const Prepared<T>& p, Index from, PrunedWorkspace<T>& ws,
+                          Eigen::Ref<RowMatrix<T>> out) {
+  listed_column_norms(p, from, p.n, ws, [&](Index i, Index c, T rest) {
+    out(i, c) = p.log_norm[c] - T(0.5) * (ws.partial(i, c) + rest);
+  });
+}
+
+// Keeps in ws.order only the listed pairs for which keep(i, c), in the same order.
+template <typename T, class Keep>
+Index compact_listed(Index k, PrunedWorkspace<T>& ws, Keep&& keep) {
+  Index write = 0;
+  for (Index c = 0; c < k; ++c) {
+    const Index begin = ws.first[c], end = ws.first[c + 1];
+    ws.first[c] = write;
+    for (Index q = begin; q < end; ++q)
+      if (keep(ws.order[q], c)) ws.order[write++] = ws.order[q];
+  }
+  ws.first[k] = write;
+  return write;
 }
 
 }  // namespace
@@ -180,9 +217,10 @@ PrunedWorkspace<T>& pruned_workspace(const Prepared<T>& p, Index h) {
 namespace {
 
 // Everything of pruned_log_prob_block but the survivors' values: the bounds, each row's
-// candidate and its value (in out, -inf elsewhere), and the survivors listed in ws. Returns their
-// count, or -1 where a row's largest is not finite (NaN or -inf: nothing to prune against; the
-// full computation reports it).
+// candidate and its value (in out, -inf elsewhere), and the survivors listed in ws, their bound
+// tightened to second_bound_features columns where that applies. Returns their count, or -1
+// where a row's largest is not finite (NaN or -inf: nothing to prune against; the full
+// computation reports it), or m k where too many survive the first bound.
 template <typename T>
 Index bound_and_list_survivors(const Prepared<T>& p, Index h, T cut,
                                const Eigen::Ref<const RowMatrix<T>>& rows, PrunedWorkspace<T>& ws,
@@ -206,7 +244,11 @@ Index bound_and_list_survivors(const Prepared<T>& p, Index h, T cut,
   }
   out.setConstant(-std::numeric_limits<T>::infinity());
   list_by_component(m, k, ws, [&](Index i, Index c) { return ws.candidate[i] == c; });
-  listed_log_densities(p, h, ws, out);
+  // The same steps as the survivors' below, so that equal components get equal values (ties go
+  // to the lower index, as without pruning).
+  const Index h2 = second_bound_features(p, h);
+  if (h2 > 0) listed_column_norms(p, h, h2, ws, [&](Index i, Index c, T s) { ws.partial(i, c) += s; });
+  listed_log_densities(p, h2 > 0 ? h2 : h, ws, out);
 
   // The components whose bound reaches within cut of that value.
   for (Index i = 0; i < m; ++i) {
@@ -214,9 +256,15 @@ Index bound_and_list_survivors(const Prepared<T>& p, Index h, T cut,
     if (!(t > -std::numeric_limits<T>::infinity())) return -1;
     ws.threshold[i] = t;
   }
-  return list_by_component(m, k, ws, [&](Index i, Index c) {
+  const auto reaches = [&](Index i, Index c) {
     return c != ws.candidate[i] && upper_bound(p, ws, i, c) >= ws.threshold[i];
-  });
+  };
+  const Index survivors = list_by_component(m, k, ws, reaches);
+  if (h2 == 0 || survivors == 0) return survivors;
+  // A tighter bound for the survivors, from the next h2 - h columns, before their whole values.
+  if (survivors * kMaxFirstSurvivorShare > m * k) return m * k;
+  listed_column_norms(p, h, h2, ws, [&](Index i, Index c, T s) { ws.partial(i, c) += s; });
+  return compact_listed(k, ws, reaches);
 }
 
 }  // namespace
@@ -227,7 +275,8 @@ bool pruned_log_prob_block(const Prepared<T>& p, Index h, T cut,
                            Eigen::Ref<RowMatrix<T>> out) {
   const Index survivors = bound_and_list_survivors(p, h, cut, rows, ws, out);
   if (survivors < 0 || survivors * kMaxSurvivorShare > rows.rows() * p.k) return false;
-  listed_log_densities(p, h, ws, out);
+  const Index h2 = second_bound_features(p, h);
+  listed_log_densities(p, h2 > 0 ? h2 : h, ws, out);
   return true;
 }
 
