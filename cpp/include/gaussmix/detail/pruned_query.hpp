@@ -48,7 +48,8 @@ PrunedWorkspace<T>& pruned_workspace(const Prepared<T>& prep, Index h);
 /// first h features), which bounds each log-density from above. Each row's component of largest
 /// bound gets its whole value L; a component stays ruled out (-inf) only if its bound is below
 /// L + cut (cut <= 0), so that the row's largest is always computed and, for cut < 0, every term
-/// within cut of it. The bounds and the values share their first h terms and are rounded the same
+/// within cut of it. Where 2h features leave a quarter of them, the survivors' bounds are first
+/// tightened to 2h columns and tested again. The bounds and the values share their first h terms and are rounded the same
 /// way, so a bound is never below its value. Returns false, with out unspecified, where so many
 /// components survive that pruning would cost more than it saves, or where a row's largest is not
 /// finite: the caller then computes the block in full.
