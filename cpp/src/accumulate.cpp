@@ -114,6 +114,13 @@ void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse,
 template <typename T>
 constexpr T kScoreCut = std::is_same<T, float>::value ? T(-20) : T(-40);
 
+// How far below a row's largest log-density a pruned query may rule terms out: labels need the
+// largest alone, scores every term within kScoreCut.
+template <typename T>
+T pruning_cut(LogProbOutput output) {
+  return output == LogProbOutput::Labels ? T(0) : kScoreCut<T>;
+}
+
 // The log-sum-exp of each row of a block of weighted log-probabilities, for score queries, which
 // need no responsibilities. Only terms within `cut` of their row's largest are exponentiated: the
 // rest add less than k e^cut, relative, to a sum of at least 1 (e^-40 in double, e^-20 in
@@ -464,7 +471,7 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
   // pruned_log_prob_block), in wider blocks of their own; score_samples keeps every term that
   // log_sum_exp_rows would.
   Index pruned_h = per_component ? 0 : detail::pruning_features(prep, output == LogProbOutput::ScoreSamples);
-  const T pruned_cut = output == LogProbOutput::Labels ? T(0) : kScoreCut<T>;
+  const T pruned_cut = pruning_cut<T>(output);
   if (pruned_h > 0 && !detail::pruning_pays<T>(prep, pruned_h, pruned_cut, X,
                                                detail::pruned_workspace(prep, pruned_h)))
     pruned_h = 0;
@@ -475,30 +482,9 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
     auto& ws = detail::thread_workspace<T>(prep, B);
     detail::PrunedWorkspace<T>* pws =
         pruned_h > 0 ? &detail::pruned_workspace(prep, pruned_h) : nullptr;
-    // The block's log-densities, all of them.
-    const auto full_block = [&](Index r0, Index rows, Eigen::Ref<RowMatrix<T>> lp) {
-      if (fused_diag.size() > 0) {
-        detail::diag_log_prob_rows<T>(prep, fused_diag, X.middleRows(r0, rows), lp);
-      } else {
-        const auto xc = detail::centre_block<T>(prep, X.middleRows(r0, rows), ws);
-        detail::weighted_log_prob_block<T>(prep, xc, ws, lp);
-      }
-    };
-    for (Index r0 = begin; r0 < end; r0 += block) {
-      detail::poll_stop(options.should_stop);
-      const Index rows = std::min(block, end - r0);
-      check_block_values<T>(X.middleRows(r0, rows), r0);
-      auto lp = (pws ? pws->log_prob : ws.log_prob).topRows(rows);
-      if (!pws) {
-        full_block(r0, rows, lp);
-      } else if (!detail::pruned_log_prob_block<T>(prep, pruned_h, pruned_cut, X.middleRows(r0, rows),
-                                                  *pws, lp)) {
-        // Too many components survive the bound here: every log-density, in ordinary blocks.
-        for (Index s = 0; s < rows; s += B) {
-          const Index sub = std::min(B, rows - s);
-          full_block(r0 + s, sub, lp.middleRows(s, sub));
-        }
-      }
+    // Rows r0.. of X, log-densities in lp, reduced to the output.
+    const auto reduce = [&](Index r0, Eigen::Ref<RowMatrix<T>> lp) {
+      const Index rows = lp.rows();
       switch (output) {
         case LogProbOutput::WeightedLogProb:
           out.middleRows(r0, rows) = lp.template cast<double>();
@@ -519,16 +505,34 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
           break;
         }
         case LogProbOutput::ScoreSamples: {
-          auto& lse = pws ? pws->lse : ws.lse;
-          auto lse_b = lse.head(rows);
-          if (pws) {
-            log_sum_exp_rows<T>(lp, lse_b, pws->kept, pws->sums, pws->gather.data(), r0);
-          } else {
-            log_sum_exp_rows<T>(lp, lse_b, ws.kept, ws.scratch, ws.resp.data(), r0);
-          }
+          auto lse_b = ws.lse.head(rows);
+          log_sum_exp_rows<T>(lp, lse_b, ws.kept, ws.scratch, ws.resp.data(), r0);
           out.middleRows(r0, rows) = lse_b.template cast<double>();
           break;
         }
+      }
+    };
+    for (Index r0 = begin; r0 < end; r0 += block) {
+      detail::poll_stop(options.should_stop);
+      const Index rows = std::min(block, end - r0);
+      check_block_values<T>(X.middleRows(r0, rows), r0);
+      auto lp = (pws ? pws->log_prob : ws.log_prob).topRows(rows);
+      const bool pruned = pws && detail::pruned_log_prob_block<T>(prep, pruned_h, pruned_cut,
+                                                                   X.middleRows(r0, rows), *pws, lp);
+      // In ordinary blocks (one, unless pruning), whose size the workspace's scratch is for. A
+      // pruned pass's block where too many components survive the bound gets every log-density.
+      for (Index s = 0; s < rows; s += B) {
+        const Index sub = std::min(B, rows - s);
+        auto lp_sub = lp.middleRows(s, sub);
+        if (!pruned) {
+          if (fused_diag.size() > 0) {
+            detail::diag_log_prob_rows<T>(prep, fused_diag, X.middleRows(r0 + s, sub), lp_sub);
+          } else {
+            const auto xc = detail::centre_block<T>(prep, X.middleRows(r0 + s, sub), ws);
+            detail::weighted_log_prob_block<T>(prep, xc, ws, lp_sub);
+          }
+        }
+        reduce(r0 + s, lp_sub);
       }
     }
   }, options.should_stop);
@@ -552,7 +556,7 @@ PrunedQueryBlock pruned_query_block(const Eigen::Ref<const RowMatrix<T>>& X, con
   const Index rows = std::min(X.rows(), detail::kPrunedBlockRows);
   check_block_values<T>(X.topRows(rows), 0);
   auto& ws = detail::pruned_workspace(prep, result.bound_features);
-  const T cut = output == LogProbOutput::Labels ? T(0) : kScoreCut<T>;
+  const T cut = pruning_cut<T>(output);
   result.pass_prunes = detail::pruning_pays<T>(prep, result.bound_features, cut, X, ws);
   auto lp = ws.log_prob.topRows(rows);
   result.pruned = detail::pruned_log_prob_block<T>(prep, result.bound_features, cut, X.topRows(rows), ws, lp);

@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <type_traits>
 
 namespace gaussmix::detail {
 
@@ -153,6 +152,12 @@ void listed_column_norms(const Prepared<T>& p, Index from, Index to, PrunedWorks
   }
 }
 
+// Adds the squares of columns [h, h2) to the listed pairs' bounds (ws.partial).
+template <typename T>
+void tighten_listed_bounds(const Prepared<T>& p, Index h, Index h2, PrunedWorkspace<T>& ws) {
+  listed_column_norms(p, h, h2, ws, [&](Index i, Index c, T s) { ws.partial(i, c) += s; });
+}
+
 // The whole log-density of every listed pair into out, from its bound's squares (ws.partial,
 // columns up to `from`) and those of the remaining columns.
 template <typename T>
@@ -202,11 +207,7 @@ PrunedWorkspace<T>& pruned_workspace(const Prepared<T>& p, Index h) {
   grow(ws.gathered, rows, n);
   grow(ws.tail, rows, n - h);
   grow(ws.log_prob, rows, k);
-  grow(ws.gather, rows, k);
-  grow(ws.lse, rows, 1);
-  grow(ws.sums, rows, 1);
   grow(ws.threshold, rows, 1);
-  grow(ws.kept, rows, 1);
   ws.candidate.resize(rows);
   ws.first.resize(k + 1);
   ws.cursor.resize(k + 1);
@@ -247,7 +248,7 @@ Index bound_and_list_survivors(const Prepared<T>& p, Index h, T cut,
   // The same steps as the survivors' below, so that equal components get equal values (ties go
   // to the lower index, as without pruning).
   const Index h2 = second_bound_features(p, h);
-  if (h2 > 0) listed_column_norms(p, h, h2, ws, [&](Index i, Index c, T s) { ws.partial(i, c) += s; });
+  if (h2 > 0) tighten_listed_bounds(p, h, h2, ws);
   listed_log_densities(p, h2 > 0 ? h2 : h, ws, out);
 
   // The components whose bound reaches within cut of that value.
@@ -263,7 +264,7 @@ Index bound_and_list_survivors(const Prepared<T>& p, Index h, T cut,
   if (h2 == 0 || survivors == 0) return survivors;
   // A tighter bound for the survivors, from the next h2 - h columns, before their whole values.
   if (survivors * kMaxFirstSurvivorShare > m * k) return m * k;
-  listed_column_norms(p, h, h2, ws, [&](Index i, Index c, T s) { ws.partial(i, c) += s; });
+  tighten_listed_bounds(p, h, h2, ws);
   return compact_listed(k, ws, reaches);
 }
 

@@ -28,10 +28,7 @@ struct PrunedWorkspace {
   RowMatrix<T> gathered;  ///< (rows, n) the rows that need one component's whole value
   RowMatrix<T> tail;      ///< (rows, n - h) their products with that component's last columns
   RowMatrix<T> log_prob;  ///< (rows, k) the block's log-densities, -inf where ruled out
-  RowMatrix<T> gather;    ///< (rows, k) scratch of the score reduction
-  Vector<T> lse, sums;    ///< (rows) scratch of the reductions
   Vector<T> threshold;    ///< (rows) the bound a component must reach to be computed
-  Vector<Index> kept;     ///< (rows) scratch of the score reduction
   std::vector<Index> candidate;   ///< (rows) each row's component of largest bound
   std::vector<Index> first;       ///< (k + 1) start of each component's rows in `order`
   std::vector<Index> order;       ///< rows needing a component's value, component by component
