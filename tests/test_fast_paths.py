@@ -205,3 +205,36 @@ def test_score_samples_keeps_every_term_that_counts(n_components, covariance_typ
     # The sweep crosses the cut: some rows' second term lies within it and others beyond.
     second = np.sort(terms - top[:, None], axis=1)[:, -2]
     assert (second > -40).any() and (second < -40).any()
+
+
+# Labels take the first largest log-density by a vectorised maximum and a lane mask (diag and
+# spherical mixtures of up to 16 components straight from the fused loop's registers, padding
+# lanes included). Components come in identical pairs, so that many rows have exact ties, which
+# must go to the lower index (a pair's values may also differ in the last bit: the coefficients
+# of some components are computed in vector lanes, others after them in scalar code); past 64
+# components the mask is taken 64 lanes at a time.
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("n_pairs", [1, 3, 4, 5, 8, 9, 36])
+def test_labels_are_the_first_largest_log_density(n_pairs, covariance_type, dtype):
+    n_features = 3
+    rng = np.random.RandomState(n_pairs)
+    centres = rng.normal(scale=4.0, size=(n_pairs, n_features))
+    means = np.repeat(centres, 2, axis=0)
+    n_components = len(means)
+    spreads = np.repeat(rng.uniform(0.5, 2.0, size=n_pairs), 2)
+    storage = {"full": np.vstack([s * np.eye(n_features) for s in spreads]),
+               "tied": np.eye(n_features),
+               "diag": np.repeat(spreads[:, None], n_features, axis=1),
+               "spherical": spreads[:, None]}[covariance_type]
+    mixture = _core.Mixture.from_covariances(
+        getattr(_core.CovarianceType, covariance_type), np.full(n_components, 1 / n_components),
+        means, storage)
+    X = (centres[rng.randint(n_pairs, size=997)] + rng.normal(scale=2.0, size=(997, n_features)))
+    X = X.astype(dtype)
+    terms = _core.log_prob(X, mixture, "weighted_log_prob", 2)
+    labels = _core.log_prob(X, mixture, "predict", 2)[:, 0].astype(np.int64)
+    assert_array_equal(labels, terms.argmax(axis=1))  # numpy's argmax: the first of equals
+    top = terms.max(axis=1, keepdims=True)
+    assert ((terms == top).sum(axis=1) > 1).mean() > 0.3  # the ties are really there
+    assert len(set(labels)) >= n_pairs  # and the labels come from many lanes

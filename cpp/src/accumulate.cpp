@@ -1,6 +1,7 @@
 // The blocked, threaded passes over the rows: accumulate (E-step + moments), moments for fixed
 // assignments, and per-row log-density queries.
 #include "gaussmix/accumulate.hpp"
+#include "gaussmix/detail/argmax.hpp"
 #include "gaussmix/detail/covariance.hpp"
 #include "gaussmix/detail/exp.hpp"
 #include "gaussmix/detail/fixed_size.hpp"
@@ -491,10 +492,9 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
           break;
         case LogProbOutput::Labels:
           for (Index i = 0; i < rows; ++i) {
-            Index best = 0;
-            const T top = lp.row(i).maxCoeff(&best);
+            const Index best = detail::first_max_index<T>(lp.data() + i * lp.outerStride(), lp.cols());
             // Without this, argmax would silently answer 0 for such a row.
-            if (!std::isfinite(static_cast<double>(top))) throw zero_density_error(r0 + i);
+            if (best < 0) throw zero_density_error(r0 + i);
             out(r0 + i, 0) = static_cast<double>(best);
           }
           break;
@@ -525,6 +525,13 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
         const Index sub = std::min(B, rows - s);
         auto lp_sub = lp.middleRows(s, sub);
         if (!pruned) {
+          if (fused_diag.size() > 0 && output == LogProbOutput::Labels) {
+            // Labels straight from the sums in registers: no log-densities stored and read back.
+            const Index bad = detail::diag_log_prob_rows<T>(prep, fused_diag, X.middleRows(r0 + s, sub),
+                                                            lp_sub, &out(r0 + s, 0));
+            if (bad >= 0) throw zero_density_error(r0 + s + bad);
+            continue;
+          }
           if (fused_diag.size() > 0) {
             detail::diag_log_prob_rows<T>(prep, fused_diag, X.middleRows(r0 + s, sub), lp_sub);
           } else {

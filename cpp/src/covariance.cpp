@@ -1,11 +1,13 @@
 // Per-covariance-type kernels: log-densities of a block of rows, and its moment sums.
 #include "gaussmix/detail/covariance.hpp"
+#include "gaussmix/detail/argmax.hpp"
 #include "gaussmix/detail/fixed_size.hpp"
 
 #include <Eigen/Cholesky>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 namespace gaussmix::detail {
@@ -301,13 +303,16 @@ RowMatrix<double> fused_diag_coefficients(const Prepared<T>& p) {
   RowMatrix<double> c = RowMatrix<double>::Zero(2 * p.n + 1, width);
   c.topLeftCorner(2 * p.n, p.k) = p.diag_w;
   c.bottomLeftCorner(1, p.k) = p.diag_const;
+  // Padding columns sum to -inf, so the labels' maximum may run over whole registers.
+  c.bottomRightCorner(1, width - p.k).setConstant(-std::numeric_limits<double>::infinity());
   return c;
 }
 
 namespace {
 template <int K, typename T>
-void diag_log_prob_rows_fixed(const Prepared<T>& p, const RowMatrix<double>& coefficients,
-                              const Eigen::Ref<const RowMatrix<T>>& rows, Eigen::Ref<RowMatrix<T>> out) {
+Index diag_log_prob_rows_fixed(const Prepared<T>& p, const RowMatrix<double>& coefficients,
+                               const Eigen::Ref<const RowMatrix<T>>& rows, Eigen::Ref<RowMatrix<T>> out,
+                               double* labels) {
   using Sums = Eigen::Matrix<double, K, 1>;
   using Row = Eigen::Map<const Sums>;
   const Index n = p.n, k = p.k, m = rows.rows();
@@ -315,6 +320,24 @@ void diag_log_prob_rows_fixed(const Prepared<T>& p, const RowMatrix<double>& coe
   const T* centre = p.centre.data();
   // Centred in T, as the EM pass centres its blocks, then widened.
   const auto centred = [&](Index i, Index j) { return static_cast<double>(rows(i, j) - centre[j]); };
+  // Row i's sums to its label or its log-densities; false where a label has no finite maximum.
+  const auto store = [&](Index i, const Sums& s) {
+    if (labels == nullptr) {
+      out.row(i) = s.head(k).transpose().template cast<T>();
+      return true;
+    }
+    // Padding lanes are -inf. Float data's labels come from the sums rounded to float, as their
+    // log-densities are returned, so that predict agrees with the argmax of predict_proba.
+    Index best;
+    if constexpr (std::is_same<T, float>::value) {
+      const Eigen::Matrix<float, K, 1> rounded = s.template cast<float>();
+      best = first_max_index<float, K>(rounded.data(), K);
+    } else {
+      best = first_max_index<double, K>(s.data(), K);
+    }
+    labels[i] = static_cast<double>(best);
+    return best >= 0;
+  };
   // R rows at a time: R independent chains of multiply-adds, so their latency is hidden. Their
   // sums must stay in registers, at most 8 vector registers of them: four rows of 16 sums in AVX
   // registers (16 in all) spilled, and two rows were 20% faster on an AVX2 machine.
@@ -328,31 +351,35 @@ void diag_log_prob_rows_fixed(const Prepared<T>& p, const RowMatrix<double>& coe
     for (Index j = 0; j < n; ++j) {
       const Row square(w + j * K), linear(w + (n + j) * K);
       for (int r = 0; r < R; ++r) {
+        // Two statements, so that each is one multiply-add into the sums; as one expression
+        // the compiler made a product, a multiply-add and an addition of it.
         const double d = centred(i + r, j);
-        s[r] += (d * d) * square + d * linear;
+        s[r] += (d * d) * square;
+        s[r] += d * linear;
       }
     }
-    for (int r = 0; r < R; ++r) out.row(i + r) = s[r].head(k).transpose().template cast<T>();
+    for (int r = 0; r < R; ++r)
+      if (!store(i + r, s[r])) return i + r;
   }
   for (; i < m; ++i) {
     Sums s = Row(w + 2 * n * K);
     for (Index j = 0; j < n; ++j) {
       const double d = centred(i, j);
-      s += (d * d) * Row(w + j * K) + d * Row(w + (n + j) * K);
+      s += (d * d) * Row(w + j * K);
+      s += d * Row(w + (n + j) * K);
     }
-    out.row(i) = s.head(k).transpose().template cast<T>();
+    if (!store(i, s)) return i;
   }
+  return -1;
 }
 }  // namespace
 
 template <typename T>
-void diag_log_prob_rows(const Prepared<T>& p, const RowMatrix<double>& coefficients,
-                        const Eigen::Ref<const RowMatrix<T>>& rows, Eigen::Ref<RowMatrix<T>> out) {
-  if (coefficients.cols() == 8) {
-    diag_log_prob_rows_fixed<8, T>(p, coefficients, rows, out);
-  } else {
-    diag_log_prob_rows_fixed<16, T>(p, coefficients, rows, out);
-  }
+Index diag_log_prob_rows(const Prepared<T>& p, const RowMatrix<double>& coefficients,
+                         const Eigen::Ref<const RowMatrix<T>>& rows, Eigen::Ref<RowMatrix<T>> out,
+                         double* labels) {
+  return coefficients.cols() == 8 ? diag_log_prob_rows_fixed<8, T>(p, coefficients, rows, out, labels)
+                                  : diag_log_prob_rows_fixed<16, T>(p, coefficients, rows, out, labels);
 }
 
 template <typename T>
@@ -900,9 +927,9 @@ Index max_slots_for(CovarianceType type, Index k, Index n) {
 #define GAUSSMIX_INSTANTIATE(T)                                                                    \
   template Prepared<T> prepare<T>(const Mixture&);                                                 \
   template RowMatrix<double> fused_diag_coefficients<T>(const Prepared<T>&);                       \
-  template void diag_log_prob_rows<T>(const Prepared<T>&, const RowMatrix<double>&,                \
-                                      const Eigen::Ref<const RowMatrix<T>>&,                       \
-                                      Eigen::Ref<RowMatrix<T>>);                                   \
+  template Index diag_log_prob_rows<T>(const Prepared<T>&, const RowMatrix<double>&,               \
+                                       const Eigen::Ref<const RowMatrix<T>>&,                      \
+                                       Eigen::Ref<RowMatrix<T>>, double*);                         \
   template Eigen::Ref<RowMatrix<T>> centre_block<T>(const Prepared<T>&,                            \
                                                     const Eigen::Ref<const RowMatrix<T>>&,           \
                                                     Workspace<T>&);                                  \

@@ -155,10 +155,13 @@ RowMatrix<double> fused_diag_coefficients(const Prepared<T>& prep);
 
 /// log weight_c + log N(x_i | c) of uncentred rows into out (rows x k) from the coefficients
 /// above: centring, [x^2, x] and the product fused, four rows at a time, in double, nothing stored
-/// but out. For the queries, which need no [x^2, x] afterwards for moments.
+/// but out. For the queries, which need no [x^2, x] afterwards for moments. With `labels`, each
+/// row's most probable component (the first of equals) goes to labels[i] instead and out is not
+/// touched. Returns the first row whose label has no finite log-density, or -1.
 template <typename T>
-void diag_log_prob_rows(const Prepared<T>& prep, const RowMatrix<double>& coefficients,
-                        const Eigen::Ref<const RowMatrix<T>>& rows, Eigen::Ref<RowMatrix<T>> out);
+Index diag_log_prob_rows(const Prepared<T>& prep, const RowMatrix<double>& coefficients,
+                         const Eigen::Ref<const RowMatrix<T>>& rows, Eigen::Ref<RowMatrix<T>> out,
+                         double* labels = nullptr);
 
 /// log weight_c + log N(x_i | c) for the centred rows xc (rows x n) into out (rows x k). For
 /// diag and spherical types it leaves [x^2, x] of xc in ws.powers.
