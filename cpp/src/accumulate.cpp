@@ -525,15 +525,13 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
         const Index sub = std::min(B, rows - s);
         auto lp_sub = lp.middleRows(s, sub);
         if (!pruned) {
-          if (fused_diag.size() > 0 && output == LogProbOutput::Labels) {
-            // Labels straight from the sums in registers: no log-densities stored and read back.
-            const Index bad = detail::diag_log_prob_rows<T>(prep, fused_diag, X.middleRows(r0 + s, sub),
-                                                            lp_sub, &out(r0 + s, 0));
-            if (bad >= 0) throw zero_density_error(r0 + s + bad);
-            continue;
-          }
           if (fused_diag.size() > 0) {
-            detail::diag_log_prob_rows<T>(prep, fused_diag, X.middleRows(r0 + s, sub), lp_sub);
+            // Labels straight from the sums in registers: no log-densities stored and read back.
+            double* labels = output == LogProbOutput::Labels ? &out(r0 + s, 0) : nullptr;
+            const Index bad =
+                detail::diag_log_prob_rows<T>(prep, fused_diag, X.middleRows(r0 + s, sub), lp_sub, labels);
+            if (bad >= 0) throw zero_density_error(r0 + s + bad);
+            if (labels != nullptr) continue;
           } else {
             const auto xc = detail::centre_block<T>(prep, X.middleRows(r0 + s, sub), ws);
             detail::weighted_log_prob_block<T>(prep, xc, ws, lp_sub);
