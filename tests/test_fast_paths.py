@@ -102,11 +102,14 @@ def test_every_path_is_thread_count_independent(shape, covariance_type, dtype):
 
 
 # Every compiled few-feature size (1 to 4), and more than 16 components (the responsibility sums
-# without a compiled row length); 301 rows per component leave a partial group of rows. In float32
-# full covariances with n > 4 take the centred products: (40, 14) has two groups of components and
-# five panels of 8 features, (22, 9) six panels of 4, the last of them cut short at 2 features.
+# without a compiled row length); 301 rows per component leave a partial group of rows. From 5 to
+# 32 features the fused kernels run in chunks of whole, half and quarter registers and single
+# components: (8, 4), (22, 9), (32, 12), and (16, 37), whose two groups of 32 and 5 components
+# take every chunk width in float32 and float64 alike. Beyond 32, float32 takes the centred
+# products: (40, 14) has two groups of components and five panels of 8 features, (33, 5) five
+# panels of 8, the last of them one feature.
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("shape", SHAPES + [(1, 2), (3, 18), (4, 5), (22, 9)])
+@pytest.mark.parametrize("shape", SHAPES + [(1, 2), (3, 18), (4, 5), (22, 9), (16, 37), (32, 12), (33, 5)])
 def test_group_products_agree_with_direct_formula(shape, dtype):
     """The E-step and the moment sums of each path against a plain numpy pass."""
     n_features, n_components = shape

@@ -1,4 +1,4 @@
-"""The quadratic-feature kernel of float64 full covariances (5 to 64 features): which components
+"""The quadratic-feature kernel of float64 full covariances (33 to 64 features): which components
 take it, and its sums against a plain float64 numpy pass, alone, split with the centred products
 in one mixture, and with blocks that fall back to the centred products."""
 
@@ -60,7 +60,7 @@ def overlapping_mixture(n, k, seed):
     return full_mixture(np.full(k, 1.0 / k), means, covs)
 
 
-@pytest.mark.parametrize("n, k", [(5, 3), (8, 4), (16, 16), (40, 6), (64, 3)])
+@pytest.mark.parametrize("n, k", [(33, 3), (40, 6), (48, 16), (64, 3)])
 def test_every_component_quadratic_matches_reference(n, k):
     mixture = overlapping_mixture(n, k, seed=n)
     assert _core.quadratic_path_components(mixture) == list(range(k))
@@ -68,7 +68,8 @@ def test_every_component_quadratic_matches_reference(n, k):
     assert_pass_matches_reference(X, mixture)
 
 
-@pytest.mark.parametrize("n", [2, 4, 65])
+# Up to 32 features the fused centred kernels are faster than the expansion, and exact.
+@pytest.mark.parametrize("n", [2, 4, 5, 16, 32, 65])
 def test_outside_its_feature_range_no_component_is_quadratic(n):
     assert _core.quadratic_path_components(overlapping_mixture(n, 3, seed=0)) == []
 
@@ -83,11 +84,11 @@ def test_only_full_covariances_take_it(covariance_type):
     assert _core.quadratic_path_components(mixture) == []
 
 
-def far_tight_pair_mixture(n=8):
-    """A wide cluster at the origin and two tight ones 30 away on either side of it (300 and 3000
-    of their own spreads). No expansion point suits both tight ones: it settles near the tighter,
-    and the other is computed centred beside the two quadratic ones."""
-    return full_mixture([0.5, 0.3, 0.2], np.array([[0.0] * n, [30.0] * n, [-30.0] * n]),
+def far_tight_pair_mixture(n=36):
+    """A wide cluster at the origin and two tight ones 20 away on either side of it in every
+    feature (200 and 2000 of their own spreads). No expansion point suits both tight ones: it
+    settles near the tighter, and the other is computed centred beside the two quadratic ones."""
+    return full_mixture([0.5, 0.3, 0.2], np.array([[0.0] * n, [20.0] * n, [-20.0] * n]),
                         [np.eye(n), 0.01 * np.eye(n), 1e-4 * np.eye(n)])
 
 
@@ -99,9 +100,10 @@ def test_far_tight_component_takes_the_centred_products_beside_quadratic_ones():
 
 
 def test_expansion_point_follows_a_far_tight_component():
-    n = 8
-    # The tight component (spread 0.1) sits 30 from the others. About the weighted mean of the
-    # means its offset would be 5.6e5, beyond kQuadraticMaxOffset (about 6 digits lost). The
+    n = 36
+    # The tight component (spread 0.1) sits 30 from the others in every feature. About the
+    # weighted mean of the means its offset would be 2.5e6, beyond kQuadraticMaxOffset (about 6
+    # digits lost). The
     # expansion point minimises the summed offsets, which puts it near the tight mean, and all
     # three take the quadratic path with their sums exact to the reference's tolerance.
     mixture = full_mixture([0.45, 0.45, 0.1], np.array([[0.0] * n, [1.0] * n, [30.0] * n]),
@@ -112,7 +114,7 @@ def test_expansion_point_follows_a_far_tight_component():
 
 
 def test_split_is_accurate_where_the_expansion_alone_would_not_be():
-    n = 6
+    n = 34
     # Tight clusters (spread 1e-3) 1e3 apart: the outer two lie ~1e12 squared spreads from the
     # centre, where the expansion would keep none of their digits; only the middle one takes it.
     means = np.array([[0.0] * n, [1e3] * n, [-1e3] * n])
@@ -128,7 +130,7 @@ def test_split_is_accurate_where_the_expansion_alone_would_not_be():
 
 
 def test_block_with_huge_values_falls_back_and_stays_exact():
-    n, k = 8, 3
+    n, k = 36, 3
     mixture = overlapping_mixture(n, k, seed=5)
     X = sample(mixture, 5000, seed=4)
     # One row far beyond where squares of squares are safe: its block takes the centred products

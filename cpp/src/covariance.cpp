@@ -19,19 +19,27 @@ constexpr double kLog2Pi = 1.8378770664093454835606594728112;
 // above it one matrix product per block does the E-step.
 constexpr Index kSmallFeatures = 4;
 
-// Features per panel of the triangular products of the centred path (full covariance): narrower
-// panels skip more zeros but make products too thin to run at full speed. Below
-// 2 * kPanelFeatures features one panel; below 32 half panels (measured in float32 on one thread:
-// n = 16 6% faster than with panels of 8, n = 8 no faster in two panels, n = 64 slower in eight).
-// Groups of fewer than 4 components (the quadratic path's far components, often one) take one
-// panel too: their panel products would be a few columns wide, all overhead (one far component
-// of 16 at n = 16 cost 5 ms more per iteration on one thread in panels).
+// Full covariances with 5 to this many features take the fused kernels (fused_full_log_prob,
+// fused_full_moments_chunk) in both precisions: the triangular products, the offsets and the sums
+// of squares in registers, row by row, instead of products whose inner dimension (1 to n
+// features for the E-step) is too short for a matrix product to run at speed: at n = 16 in float
+// the products' packing cost as much as their arithmetic. Measured on one thread (AVX-512), ms
+// per EM iteration, against the panel products in float and the quadratic path in double: n = 16,
+// k = 16, m = 2e5 67 -> 32 (float), 82 -> 70 (double); n = 8, k = 8, m = 1e6 101 -> 66, 134 -> 87;
+// n = 32, k = 16, m = 5e4 48 -> 30, 78 -> 63 (bench/README.md). At n = 40 the fused float kernels
+// took three times as long as the products (a chunk's triangle of factors no longer fits in the
+// first-level cache).
+constexpr Index kFusedFullFeatures = 32;
+
+// Features per panel of the triangular products of the centred path (full covariance, more than
+// kFusedFullFeatures features): narrower panels skip more zeros but make products too thin to run
+// at full speed (measured in float32 on one thread: n = 64 slower in panels of 4). Groups of fewer
+// than 4 components (the quadratic path's far components, often one) take one panel: their
+// panel products would be a few columns wide, all overhead (one far component of 16 at n = 16
+// cost 5 ms more per iteration on one thread in panels).
 constexpr Index kPanelFeatures = 8;
 
-Index panel_features(Index n, Index g) {
-  if (n < 2 * kPanelFeatures || g < 4) return n;
-  return n < 4 * kPanelFeatures ? kPanelFeatures / 2 : kPanelFeatures;
-}
+Index panel_features(Index n, Index g) { return g < 4 ? n : kPanelFeatures; }
 
 // log weight_c + log det U_c - n/2 log(2 pi): the constant part of each log-density. A weight of
 // exactly zero gives log 0 = -inf: that component never takes responsibility.
@@ -58,7 +66,8 @@ constexpr double kQuadraticMaxCoefficient = 1e150;
 constexpr double kQuadraticMaxProduct = 1e250;
 
 // Up to this many features the quadratic path was measured faster (config E, n = 64); beyond it
-// a block's features (n^2 / 2 per row) outgrow the cache.
+// a block's features (n^2 / 2 per row) outgrow the cache. Below kFusedFullFeatures + 1 the fused
+// centred kernels are faster, and they lose no digits to the expansion.
 constexpr Index kMaxQuadraticFeatures = 64;
 
 // Chooses the components that take the quadratic path (see Prepared::quadratic) and fills
@@ -83,7 +92,8 @@ void prepare_quadratic(const Mixture& mixture, const RowMatrix<double>& rel, con
     for (Index j = 0; j < n; ++j) w(q++, c) = Pm[j];
     w(q, c) = log_norm[c] - 0.5 * offset;
     const double coef = w.topRows(d - 1).col(c).cwiseAbs().maxCoeff();
-    if (n <= kMaxQuadraticFeatures && offset <= kQuadraticMaxOffset && coef <= kQuadraticMaxCoefficient) {
+    if (n > kFusedFullFeatures && n <= kMaxQuadraticFeatures && offset <= kQuadraticMaxOffset &&
+        coef <= kQuadraticMaxCoefficient) {
       p.quad_components.push_back(c);
       max_coef = std::max(max_coef, coef);
     } else {
@@ -166,6 +176,82 @@ inline void sum_squares(const T* y, const T* off, Index g, Index n, const T* ln,
     }
   }
   for (Index w = 0; w < W; ++w) out[w] = ln[w] - T(0.5) * acc[w];
+}
+
+// log weight + log N of W components (c..c+W of the group of g that starts at component c0) for
+// every row of the centred block xc, into out(:, c0+c..c0+c+W):
+// for each feature j the sum over l <= j of x_l U_c(l, j), which for the group's feature-major
+// columns is one W-wide multiply-add per (l, j), started from -means_c U_c(:, j), then squared
+// into the row's running sum. R rows at a time share each load of the factors.
+template <int W, typename T>
+void fused_full_chunk(const Prepared<T>& p, const Eigen::Ref<const RowMatrix<T>>& xc, Index c0, Index g,
+                      Index c, Eigen::Ref<RowMatrix<T>> out) {
+  using Lanes = Eigen::Array<T, W, 1>;
+  using Load = Eigen::Map<const Lanes, Eigen::Unaligned>;
+#ifdef EIGEN_VECTORIZE_AVX512
+  constexpr int kRegisters = 32;
+#else
+  constexpr int kRegisters = 16;
+#endif
+  // Two running sums per row (the feature's product and the row's sum of squares), each at most
+  // one register (W never exceeds a register's lanes), and a few registers for the factors.
+  constexpr int R = std::min(8, (kRegisters - 4) / 2);
+  const Index rows = xc.rows(), n = p.n, ld = p.stacked.outerStride();
+  // The group's columns start at c0 n; feature j of its component c is column j g + c.
+  const T* s = p.stacked.data() + c0 * n + c;
+  const T* off = p.stacked_offset.data() + c0 * n + c;
+  const Lanes ln = Load(p.log_norm.data() + c0 + c);
+  const auto rows_from = [&](Index i, auto count) {
+    constexpr int Q = decltype(count)::value;
+    const T* x[Q];
+    for (int r = 0; r < Q; ++r) x[r] = xc.data() + (i + r) * xc.outerStride();
+    Lanes ssq[Q];
+    for (int r = 0; r < Q; ++r) ssq[r].setZero();
+    for (Index j = 0; j < n; ++j) {
+      const Lanes start = -Load(off + j * g);
+      Lanes acc[Q];
+      for (int r = 0; r < Q; ++r) acc[r] = start;
+      for (Index l = 0; l <= j; ++l) {
+        const Lanes u = Load(s + l * ld + j * g);
+        for (int r = 0; r < Q; ++r) acc[r] += x[r][l] * u;
+      }
+      for (int r = 0; r < Q; ++r) ssq[r] += acc[r] * acc[r];
+    }
+    for (int r = 0; r < Q; ++r)
+      Eigen::Map<Lanes, Eigen::Unaligned>(&out(i + r, c0 + c)) = ln - T(0.5) * ssq[r];
+  };
+  Index i = 0;
+  for (; i + R <= rows; i += R) rows_from(i, std::integral_constant<int, R>{});
+  for (; i < rows; ++i) rows_from(i, std::integral_constant<int, 1>{});
+}
+
+// Calls f(std::integral_constant<int, W>{}, c) for chunks c..c+W that cover the g components of
+// a group: whole registers of T first, then halves and quarters of one, then one at a time.
+template <typename T, class F>
+void for_each_chunk(Index g, F&& f) {
+  constexpr int kLanes = Eigen::internal::packet_traits<T>::size;
+  Index c = 0;
+  const auto chunks_of = [&](auto width) {
+    constexpr int W = decltype(width)::value;
+    if constexpr (W >= 1)
+      for (; c + W <= g; c += W) f(width, c);
+  };
+  chunks_of(std::integral_constant<int, kLanes>{});
+  chunks_of(std::integral_constant<int, kLanes / 2>{});
+  if constexpr (kLanes / 4 >= 2) chunks_of(std::integral_constant<int, kLanes / 4>{});
+  chunks_of(std::integral_constant<int, 1>{});
+}
+
+// The fused kernel for every component, group by group.
+template <typename T>
+void fused_full_log_prob(const Prepared<T>& p, const Eigen::Ref<const RowMatrix<T>>& xc,
+                         Eigen::Ref<RowMatrix<T>> out) {
+  for (Index c0 = 0; c0 < p.k; c0 += p.group) {
+    const Index g = std::min(p.group, p.k - c0);
+    for_each_chunk<T>(g, [&](auto width, Index c) {
+      fused_full_chunk<decltype(width)::value, T>(p, xc, c0, g, c, out);
+    });
+  }
 }
 
 // The block's [x^2, x] in double, for the diag and spherical products.
@@ -277,7 +363,7 @@ Prepared<T> prepare(const Mixture& mixture) {
   mixture.validate();
   const Index n = mixture.n_features();
   if (kHasQuadraticPath<T> && mixture.covariance_type == CovarianceType::Full && n > kSmallFeatures &&
-      n <= kMaxQuadraticFeatures) {
+      n > kFusedFullFeatures && n <= kMaxQuadraticFeatures) {
     const Vector<double> centre = precision_weighted_centre(mixture);
     if (centre.size() == n) return prepare_about<T>(mixture, centre.cast<T>(), true);
   }
@@ -438,7 +524,9 @@ void weighted_log_prob_block(const Prepared<T>& p, const Eigen::Ref<const RowMat
           break;
         }
       }
-      if (n > kSmallFeatures) {
+      if (n > kSmallFeatures && n <= kFusedFullFeatures) {
+        fused_full_log_prob<T>(p, xc, out);
+      } else if (n > kSmallFeatures) {
         // The Mahalanobis terms of a group of components in one product of the block with
         // their stacked factors (groups keep the product buffer in cache), then the offsets
         // means_c U_c subtracted and each component's segment squared and summed.
@@ -523,20 +611,14 @@ void begin_quadratic_slot(const Prepared<double>& p, Workspace<double>& ws) {
 
 namespace {
 
-// Feature counts with a compiled builder of their own: the smallest that takes the quadratic
-// path up to where the loop bounds stop mattering next to the products.
-constexpr int kFixedQuadraticFrom = 5;
-constexpr int kFixedQuadraticTo = 16;
-
 // Products x_j x_l for l >= j, row by row of the upper triangle (the order of quad_w), then x,
 // then 1. The row is copied first: phi and xc are both double, and the compiler would otherwise
-// reload x after every store in case they overlap. N > 0 fixes the feature count at compile
-// time, so the short triangle rows unroll into whole-vector products; at n = 8 building phi
-// took a fifth of the pass with runtime loop bounds.
-template <int N>
-void quadratic_features_rows(const Eigen::Ref<const RowMatrix<double>>& xc,
-                             Eigen::Ref<RowMatrix<double>> phi) {
-  const Index n = N > 0 ? N : xc.cols();
+// reload x after every store in case they overlap. (The path starts above kFusedFullFeatures
+// features, where the triangle's rows are long enough that runtime loop bounds cost little; at
+// n = 8, when it started at 5, they took a fifth of the pass and needed compiled sizes.)
+void quadratic_features(const Eigen::Ref<const RowMatrix<double>>& xc,
+                        Eigen::Ref<RowMatrix<double>> phi) {
+  const Index n = xc.cols();
   for (Index i = 0; i < xc.rows(); ++i) {
     double x[kMaxQuadraticFeatures];
     std::copy_n(xc.data() + i * xc.outerStride(), n, x);
@@ -554,13 +636,6 @@ void quadratic_features_rows(const Eigen::Ref<const RowMatrix<double>>& xc,
     for (Index j = 0; j < n; ++j) *f++ = x[j];
     *f = 1.0;
   }
-}
-
-void quadratic_features(const Eigen::Ref<const RowMatrix<double>>& xc,
-                        Eigen::Ref<RowMatrix<double>> phi) {
-  with_fixed_size<kFixedQuadraticFrom, kFixedQuadraticTo>(xc.cols(), [&](auto fixed) {
-    quadratic_features_rows<decltype(fixed)::value>(xc, phi);
-  });
 }
 
 }  // namespace
@@ -758,6 +833,57 @@ void weighted_differences(const Eigen::Ref<const RowMatrix<T>>& xc, const Eigen:
   }
 }
 
+// Up to kFusedFullFeatures features (see there) the moment products are fused as well: for W
+// components (c..c+W of the group of g starting at c0), feature j and Q consecutive rows l0.. of
+// x1 = [xc, 1], the sums over the block's rows of x1_il z_ij with z_ij = r_i (x_ij - shift_j),
+// each (l, j) one W-wide running sum in a register, added in double to the slot's sums `out`
+// (row l0, the chunk's column for feature j; rows ld_out apart). z is formed in registers, never
+// stored, and there is nothing to pack: at n = 16 in float the products' packing and the stored
+// z cost more than their multiply-adds.
+template <int W, int Q, typename T>
+void fused_moment_tile(const Eigen::Ref<const RowMatrix<T>>& x1, const T* resp, Index ld_resp,
+                       const T* shift, Index j, Index l0, double* out, Index ld_out) {
+  using Lanes = Eigen::Array<T, W, 1>;
+  using Load = Eigen::Map<const Lanes, Eigen::Unaligned>;
+  Lanes acc[Q];
+  for (int t = 0; t < Q; ++t) acc[t].setZero();
+  const Lanes sh = Load(shift);
+  for (Index i = 0; i < x1.rows(); ++i) {
+    const T* xi = x1.data() + i * x1.outerStride();
+    const Lanes z = (xi[j] - sh) * Load(resp + i * ld_resp);
+    for (int t = 0; t < Q; ++t) acc[t] += xi[l0 + t] * z;
+  }
+  for (int t = 0; t < Q; ++t)
+    Eigen::Map<Eigen::Array<double, W, 1>, Eigen::Unaligned>(out + t * ld_out) += acc[t].template cast<double>();
+}
+
+// The lower triangle (rows l >= j) and the first moments (row n) of W components' sums, in
+// tiles of up to kTile rows held in registers across the block.
+template <int W, typename T>
+void fused_full_moments_chunk(const Eigen::Ref<const RowMatrix<T>>& x1, const Eigen::Ref<const RowMatrix<T>>& resp,
+                              Index c0, Index g, Index c, const Eigen::Ref<const RowMatrix<T>>& shift_t,
+                              RowMatrix<double>& sums) {
+  // 8 sums of at most one register each (W never exceeds a register's lanes), with the
+  // shifts, the weighted differences and a responsibility load: within AVX2's 16 registers too.
+  constexpr int kTile = 8;
+  const Index n = x1.cols() - 1;
+  const T* r = resp.data() + c0 + c;
+  for (Index j = 0; j < n; ++j) {
+    const T* shift = shift_t.data() + j * shift_t.outerStride() + c;
+    double* column = sums.data() + c0 * n + j * g + c;
+    Index l0 = j;
+    for (; l0 + kTile <= n + 1; l0 += kTile)
+      fused_moment_tile<W, kTile, T>(x1, r, resp.outerStride(), shift, j, l0, column + l0 * sums.outerStride(),
+                                     sums.outerStride());
+    with_fixed_size<1, kTile>(n + 1 - l0, [&](auto fixed) {
+      constexpr int Q = decltype(fixed)::value;
+      if constexpr (Q > 0)
+        fused_moment_tile<W, Q, T>(x1, r, resp.outerStride(), shift, j, l0, column + l0 * sums.outerStride(),
+                                   sums.outerStride());
+    });
+  }
+}
+
 template <typename T>
 void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMatrix<T>>& xc,
                               const Eigen::Ref<const RowMatrix<T>>& resp,
@@ -805,6 +931,14 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
     }
     for (Index c0 = 0; c0 < k; c0 += g_max) {
       const Index g = std::min(g_max, k - c0);
+      if (n <= kFusedFullFeatures) {
+        auto shift_t = ws.shift_t.topLeftCorner(n, g);
+        shift_t = rel_shift.middleRows(c0, g).transpose();
+        for_each_chunk<T>(g, [&](auto width, Index c) {
+          fused_full_moments_chunk<decltype(width)::value, T>(x1, resp, c0, g, c, shift_t, ws.full_sums);
+        });
+        continue;
+      }
       auto z = ws.prod.topLeftCorner(rows, g * n);
       if (g < 4) {
         narrow_weighted_differences<T>(xc, resp, c0, rel_shift.middleRows(c0, g), z);

@@ -32,12 +32,13 @@ struct Prepared {
   RowMatrix<double> diag_w;     ///< diag and spherical: (2n, k) coefficients of [x^2, x]
   RowMatrix<double> diag_const; ///< diag and spherical: (1, k) the rest of the log-density
   Index group = 1;              ///< full, n > 4: components per product, to stay in cache
-  /// Full, float64, n > 4: the components whose expansion is accurate (see prepare_quadratic)
-  /// take the quadratic path: the log-densities and the moments of a block as products with its
-  /// quadratic features phi(x) = [x_j x_l (j <= l), x, 1] (quadratic_dim(n) columns), about half
-  /// the multiply-adds of the centred products, in well-shaped matrix products. The other
-  /// components, if any, take the centred products through `others`. (float data keep the
-  /// centred products: the expansion would cost them too many of float's digits.)
+  /// Full, float64, 33 to 64 features: the components whose expansion is accurate (see
+  /// prepare_quadratic) take the quadratic path: the log-densities and the moments of a block as
+  /// products with its quadratic features phi(x) = [x_j x_l (j <= l), x, 1] (quadratic_dim(n)
+  /// columns), about half the multiply-adds of the centred products, in well-shaped matrix
+  /// products. The other components, if any, take the centred products through `others`. (float
+  /// data keep the centred products: the expansion would cost them too many of float's digits;
+  /// with fewer features the fused centred kernels are faster in either precision.)
   bool quadratic = false;
   std::vector<Index> quad_components;   ///< quadratic: the components that take it, ascending
   std::vector<Index> other_components;  ///< quadratic: the rest, ascending
