@@ -149,6 +149,37 @@ class PeakRSS:
 SETTLE_S = 0.25
 
 
+class StolenTime:
+    """Share of the machine's CPU time the hypervisor gave to other guests while a `with` block
+    ran: the steal column of Linux's /proc/stat. On a shared virtual machine the timings of a run
+    with more than a few percent are disturbed, both libraries' alike. None where /proc/stat or
+    its steal column is missing."""
+
+    @staticmethod
+    def _counters():
+        try:
+            with open("/proc/stat") as f:
+                fields = f.readline().split()
+        except OSError:
+            return None
+        if len(fields) < 9 or fields[0] != "cpu":
+            return None
+        # user nice system idle iowait irq softirq steal [guest guest_nice]: guest time is
+        # already counted in user and nice.
+        ticks = [int(v) for v in fields[1:9]]
+        return ticks[7], sum(ticks)
+
+    def __enter__(self):
+        self.start = self._counters()
+        self.fraction = None
+        return self
+
+    def __exit__(self, *exc):
+        end = self._counters()
+        if self.start is not None and end is not None and end[1] > self.start[1]:
+            self.fraction = (end[0] - self.start[0]) / (end[1] - self.start[1])
+
+
 def median_time(fn, repeats):
     times = []
     for _ in range(repeats):
@@ -449,19 +480,20 @@ def main(argv=None):
         notes.append("mlpack importable, but its Python binding cannot start EM from given "
                      "parameters: not timed")
 
-    rates = {
-        "float64": gemm_rate(np.float64, args.threads, args.repeats),
-        "float32": gemm_rate(np.float32, args.threads, args.repeats),
-    }
-    rows = []
-    for name in args.configs:
-        m, n, k, cov = CONFIGS[name]
-        if args.quick:
-            # Enough rows per component and feature that no covariance is singular.
-            m = max(m // QUICK_DIVISOR, 8 * k * n)
-        rows.append(bench_config(name, m, n, k, cov, args, rates))
-        if not args.json:
-            print(f"# {name} done", file=sys.stderr, flush=True)
+    with StolenTime() as stolen:
+        rates = {
+            "float64": gemm_rate(np.float64, args.threads, args.repeats),
+            "float32": gemm_rate(np.float32, args.threads, args.repeats),
+        }
+        rows = []
+        for name in args.configs:
+            m, n, k, cov = CONFIGS[name]
+            if args.quick:
+                # Enough rows per component and feature that no covariance is singular.
+                m = max(m // QUICK_DIVISOR, 8 * k * n)
+            rows.append(bench_config(name, m, n, k, cov, args, rates))
+            if not args.json:
+                print(f"# {name} done", file=sys.stderr, flush=True)
 
     import sklearn
 
@@ -474,6 +506,7 @@ def main(argv=None):
         "repeats": args.repeats,
         "quick": args.quick,
         "gemm_gflops": rates,
+        "steal_fraction": stolen.fraction,
         "sklearn_version": sklearn.__version__,
         "numpy_version": np.__version__,
         "command": "python bench/bench_em.py " + " ".join(argv if argv is not None else sys.argv[1:]),
@@ -485,6 +518,9 @@ def main(argv=None):
     print(f"# {meta['date_utc']} UTC, {meta['cpu_count']} CPUs, {args.threads} threads, "
           f"{args.iters} iterations x median of {args.repeats}, scikit-learn {sklearn.__version__}")
     print(f"# GEMM rate: float64 {rates['float64']:.1f} GFLOP/s, float32 {rates['float32']:.1f} GFLOP/s")
+    if stolen.fraction is not None:
+        print(f"# CPU time stolen by the hypervisor during the run: {100 * stolen.fraction:.1f}%"
+              + (" (disturbed: compare ratios within this run only)" if stolen.fraction > 0.03 else ""))
     print(format_table(rows))
     for note in notes:
         print(f"# {note}")

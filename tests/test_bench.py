@@ -32,6 +32,11 @@ def test_quick_json():
     meta, rows = report["meta"], report["results"]
     assert meta["quick"] is True
     assert meta["gemm_gflops"]["float64"] > 0 and meta["gemm_gflops"]["float32"] > 0
+    steal = meta["steal_fraction"]
+    if os.path.exists("/proc/stat"):
+        assert 0.0 <= steal <= 1.0
+    else:
+        assert steal is None
     assert [r["config"] for r in rows] == ["A", "C", "D"]
     for row in rows:
         for key in TIMED:
