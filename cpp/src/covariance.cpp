@@ -932,6 +932,7 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
     for (Index c0 = 0; c0 < k; c0 += g_max) {
       const Index g = std::min(g_max, k - c0);
       if (n <= kFusedFullFeatures) {
+        // The same sums without z or products: see fused_moment_tile.
         auto shift_t = ws.shift_t.topLeftCorner(n, g);
         shift_t = rel_shift.middleRows(c0, g).transpose();
         for_each_chunk<T>(g, [&](auto width, Index c) {
