@@ -1,4 +1,4 @@
-"""The specialised kernels of the fused pass (few features, one product per component group,
+"""The specialised kernels of the fused pass (few features, the fused full-covariance kernels,
 diag/spherical by products) against each other, against float64, far from the origin, at extreme
 scales, and across thread counts."""
 
@@ -102,14 +102,17 @@ def test_every_path_is_thread_count_independent(shape, covariance_type, dtype):
 
 
 # Every compiled few-feature size (1 to 4), and more than 16 components (the responsibility sums
-# without a compiled row length); 301 rows per component leave a partial group of rows. From 5 to
-# 32 features the fused kernels run in chunks of whole, half and quarter registers and single
-# components: (8, 4), (22, 9), (32, 12), and (16, 37), whose two groups of 32 and 5 components
-# take every chunk width in float32 and float64 alike. Beyond 32, float32 takes the centred
-# products: (40, 14) has two groups of components and five panels of 8 features, (33, 5) five
-# panels of 8, the last of them one feature.
+# without a compiled row length); 301 rows per component leave a partial group of rows. From 5
+# features on the fused kernels run in chunks of whole, half and quarter registers and single
+# components: (8, 4), (22, 9), (32, 12), and (16, 37), which takes every chunk width in float32
+# and float64 alike. The moment tiles come in panels of up to 6 features and 4 rows: (33, 5) and
+# (40, 14) leave partial panels and tiles (and in float64 take the quadratic path where it
+# applies). (100, 17) reads each whole register's factors in several slices (more than 256 KiB
+# of them), in both precisions.
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("shape", SHAPES + [(1, 2), (3, 18), (4, 5), (22, 9), (16, 37), (32, 12), (33, 5)])
+@pytest.mark.parametrize(
+    "shape", SHAPES + [(1, 2), (3, 18), (4, 5), (22, 9), (16, 37), (32, 12), (33, 5), (100, 17)]
+)
 def test_group_products_agree_with_direct_formula(shape, dtype):
     """The E-step and the moment sums of each path against a plain numpy pass."""
     n_features, n_components = shape

@@ -1,6 +1,6 @@
 """The quadratic-feature kernel of float64 full covariances (33 to 64 features): which components
-take it, and its sums against a plain float64 numpy pass, alone, split with the centred products
-in one mixture, and with blocks that fall back to the centred products."""
+take it, and its sums against a plain float64 numpy pass, alone, split with the centred kernels
+in one mixture, and with blocks that fall back to the centred kernels."""
 
 import numpy as np
 import pytest
@@ -133,7 +133,7 @@ def test_block_with_huge_values_falls_back_and_stays_exact():
     n, k = 36, 3
     mixture = overlapping_mixture(n, k, seed=5)
     X = sample(mixture, 5000, seed=4)
-    # One row far beyond where squares of squares are safe: its block takes the centred products
+    # One row far beyond where squares of squares are safe: its block takes the centred kernels
     # (every component), the other blocks stay quadratic, and the sums still match.
     X[2500] = 1e130
     assert_pass_matches_reference(X, mixture, rtol=1e-8)

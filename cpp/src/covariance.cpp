@@ -16,30 +16,46 @@ namespace {
 constexpr double kLog2Pi = 1.8378770664093454835606594728112;
 
 // Features up to this many take the transposed, vectorised-over-rows path for full covariances;
-// above it one matrix product per block does the E-step.
+// above it the fused kernels below.
 constexpr Index kSmallFeatures = 4;
 
-// Full covariances with 5 to this many features take the fused kernels (fused_full_log_prob,
+// Full covariances with more features take the fused kernels (fused_full_log_prob,
 // fused_full_moments_chunk) in both precisions: the triangular products, the offsets and the sums
-// of squares in registers, row by row, instead of products whose inner dimension (1 to n
-// features for the E-step) is too short for a matrix product to run at speed: at n = 16 in float
-// the products' packing cost as much as their arithmetic. Measured on one thread (AVX-512), ms
-// per EM iteration, against the panel products in float and the quadratic path in double: n = 16,
-// k = 16, m = 2e5 67 -> 32 (float), 82 -> 70 (double); n = 8, k = 8, m = 1e6 101 -> 66, 134 -> 87;
-// n = 32, k = 16, m = 5e4 48 -> 30, 78 -> 63 (bench/README.md). At n = 40 the fused float kernels
-// took three times as long as the products (a chunk's triangle of factors no longer fits in the
-// first-level cache).
-constexpr Index kFusedFullFeatures = 32;
+// of squares in registers, row by row, a register's worth of components at a time, instead of
+// matrix products of each block with the stacked factors. The products' packing and their
+// stored intermediates cost as much as their arithmetic at n = 16 in float, and panels of
+// products (to skip the zeros of the triangular factors) left them thin at any n. Measured on one
+// thread (AVX-512, ms per EM iteration, products -> fused), float: n = 16, k = 16, m = 2e5
+// 67 -> 32; n = 40, k = 16, m = 5e4 80 -> 40; n = 64, k = 32, m = 5e4 256 -> 201; n = 96, k = 16,
+// m = 3e4 415 -> 147; double: n = 16 82 -> 70 (against the quadratic path), n = 96 740 -> 350.
+// The fused moments hold a tile of sums in registers while running over the rows
+// (moment_tile), the fused E-step a row's running sums while running over the factors, read in
+// order from Prepared::triangles, in slices that stay in cache (kFactorSliceBytes).
 
-// Features per panel of the triangular products of the centred path (full covariance, more than
-// kFusedFullFeatures features): narrower panels skip more zeros but make products too thin to run
-// at full speed (measured in float32 on one thread: n = 64 slower in panels of 4). Groups of fewer
-// than 4 components (the quadratic path's far components, often one) take one panel: their
-// panel products would be a few columns wide, all overhead (one far component of 16 at n = 16
-// cost 5 ms more per iteration on one thread in panels).
-constexpr Index kPanelFeatures = 8;
+// From this many features double data may take the quadratic path (see kMaxQuadraticFeatures).
+constexpr Index kQuadraticMinFeatures = 33;
 
-Index panel_features(Index n, Index g) { return g < 4 ? n : kPanelFeatures; }
+// Calls f(std::integral_constant<int, W>{}, c) for chunks c..c+W that cover g components: whole
+// registers of T first, then halves and quarters of one, then one at a time.
+template <typename T, class F>
+void for_each_chunk(Index g, F&& f) {
+  constexpr int kLanes = Eigen::internal::packet_traits<T>::size;
+  Index c = 0;
+  const auto chunks_of = [&](auto width) {
+    constexpr int W = decltype(width)::value;
+    if constexpr (W >= 1)
+      for (; c + W <= g; c += W) f(width, c);
+  };
+  chunks_of(std::integral_constant<int, kLanes>{});
+  chunks_of(std::integral_constant<int, kLanes / 2>{});
+  if constexpr (kLanes / 4 >= 2) chunks_of(std::integral_constant<int, kLanes / 4>{});
+  chunks_of(std::integral_constant<int, 1>{});
+}
+
+// Scalars per component in Prepared::triangles: per feature j its offset and the j + 1 entries
+// U(0..j, j).
+inline Index triangle_size(Index n) { return n + n * (n + 1) / 2; }
+
 
 // log weight_c + log det U_c - n/2 log(2 pi): the constant part of each log-density. A weight of
 // exactly zero gives log 0 = -inf: that component never takes responsibility.
@@ -57,7 +73,7 @@ Vector<double> log_norms(const Mixture& mixture) {
 // the centre (the expansion point, chosen to keep these offsets small, see
 // precision_weighted_centre): the expansion loses log10 of that many digits, in the
 // log-densities and in the moments alike. Components whose mean lies within this distance
-// squared take it (losing at most 5 of double's 16 digits); the rest keep the centred products.
+// squared take it (losing at most 5 of double's 16 digits); the rest keep the centred kernels.
 constexpr double kQuadraticMaxOffset = 1e5;
 
 // Magnitudes the quadratic products must stay within: squares of centred values times the
@@ -65,9 +81,11 @@ constexpr double kQuadraticMaxOffset = 1e5;
 constexpr double kQuadraticMaxCoefficient = 1e150;
 constexpr double kQuadraticMaxProduct = 1e250;
 
-// Up to this many features the quadratic path was measured faster (config E, n = 64); beyond it
-// a block's features (n^2 / 2 per row) outgrow the cache. Below kFusedFullFeatures + 1 the fused
-// centred kernels are faster, and they lose no digits to the expansion.
+// Up to this many features the quadratic path was measured faster than the centred matrix
+// products that preceded the fused kernels (config E, n = 64); beyond it a block's features (n^2 / 2 per row) outgrow the cache. Below
+// kQuadraticMinFeatures the fused centred kernels are faster, and they lose no digits to the
+// expansion; from there to 64 the two were within the noise of each other (double, n = 64,
+// k = 32: 462 and 485 ms per iteration on one thread, 257 and 260 on two).
 constexpr Index kMaxQuadraticFeatures = 64;
 
 // Chooses the components that take the quadratic path (see Prepared::quadratic) and fills
@@ -92,7 +110,7 @@ void prepare_quadratic(const Mixture& mixture, const RowMatrix<double>& rel, con
     for (Index j = 0; j < n; ++j) w(q++, c) = Pm[j];
     w(q, c) = log_norm[c] - 0.5 * offset;
     const double coef = w.topRows(d - 1).col(c).cwiseAbs().maxCoeff();
-    if (n > kFusedFullFeatures && n <= kMaxQuadraticFeatures && offset <= kQuadraticMaxOffset &&
+    if (n >= kQuadraticMinFeatures && n <= kMaxQuadraticFeatures && offset <= kQuadraticMaxOffset &&
         coef <= kQuadraticMaxCoefficient) {
       p.quad_components.push_back(c);
       max_coef = std::max(max_coef, coef);
@@ -120,18 +138,18 @@ void prepare_fast_paths(const Mixture& mixture, const RowMatrix<double>& rel, co
                         Prepared<T>& p) {
   const Index k = p.k, n = p.n;
   if (p.type == CovarianceType::Full && n > kSmallFeatures) {
-    // E-step as one product per block and group of components: y = xc [U_c ...], then
-    // (y_c - means_c U_c) squared and summed. Within a group the columns are feature-major
-    // (column j*g + c holds feature j of component c), so the sums over features run as
-    // element-wise, vectorised additions across the group's components.
+    // The pruned queries' bounds (pruned_query.cpp) take products of blocks with the factors
+    // side by side: within a group the columns are feature-major (column j*g + c holds feature j
+    // of component c), so their sums over features run across the group's components.
     p.group = Workspace<T>::group_size(k, n);
-    RowMatrix<double> stacked(n, k * n), offset(1, k * n);
+    RowMatrix<double> stacked(n, k * n), offset(1, k * n), means_u(k, n);
     for (Index c0 = 0; c0 < k; c0 += p.group) {
       const Index g = std::min(p.group, k - c0);
       for (Index c = c0; c < c0 + g; ++c) {
         const RowMatrix<double> U = mixture.precisions_cholesky.middleRows(c * n, n)
                                         .triangularView<Eigen::Upper>();
         const RowMatrix<double> off = rel.row(c) * U;
+        means_u.row(c) = off;
         for (Index j = 0; j < n; ++j) {
           stacked.col(c0 * n + j * g + (c - c0)) = U.col(j);
           offset(0, c0 * n + j * g + (c - c0)) = off(0, j);
@@ -140,6 +158,17 @@ void prepare_fast_paths(const Mixture& mixture, const RowMatrix<double>& rel, co
     }
     p.stacked = stacked.cast<T>();
     p.stacked_offset = offset.cast<T>();
+    // The fused E-step's factors, chunk by chunk in the order it reads them (fused_full_chunk).
+    p.triangles.resize(k * triangle_size(n));
+    for_each_chunk<T>(k, [&](auto width, Index c) {
+      constexpr int W = decltype(width)::value;
+      T* u = p.triangles.data() + c * triangle_size(n);
+      for (Index j = 0; j < n; ++j) {
+        for (int w = 0; w < W; ++w) *u++ = static_cast<T>(-means_u(c + w, j));
+        for (Index l = 0; l <= j; ++l)
+          for (int w = 0; w < W; ++w) *u++ = static_cast<T>(mixture.precisions_cholesky((c + w) * n + l, j));
+      }
+    });
   } else if (p.type == CovarianceType::Diag || p.type == CovarianceType::Spherical) {
     const Vector<double>& log_norm_d = log_norm;
     // log N = log_norm - 1/2 sum_j p_cj (x_j - m_cj)^2 as one product of [x^2, x] with
@@ -162,32 +191,24 @@ void prepare_fast_paths(const Mixture& mixture, const RowMatrix<double>& rel, co
   }
 }
 
-constexpr Index kChunk = 8;
+// The fused E-step reads a chunk's factors in slices of features of at most this many bytes,
+// each slice for all the block's rows before the next: a slice stays in the core's second-level
+// cache while eight rows at a time stream through it (n = 64 in float is one slice of 133 KB
+// for 16 components).
+constexpr Index kFactorSliceBytes = Index(256) << 10;
 
-// out[w] = ln[w] - 0.5 sum_j (y[j*g + w] - off[j*g + w])^2 for w < W: the squared norms of W
-// components whose features lie g apart.
-template <typename T, Index W>
-inline void sum_squares(const T* y, const T* off, Index g, Index n, const T* ln, T* out) {
-  T acc[W] = {};
-  for (Index j = 0; j < n; ++j) {
-    for (Index w = 0; w < W; ++w) {
-      const T d = y[j * g + w] - off[j * g + w];
-      acc[w] += d * d;
-    }
-  }
-  for (Index w = 0; w < W; ++w) out[w] = ln[w] - T(0.5) * acc[w];
-}
-
-// log weight + log N of W components (c..c+W of the group of g that starts at component c0) for
-// every row of the centred block xc, into out(:, c0+c..c0+c+W):
-// for each feature j the sum over l <= j of x_l U_c(l, j), which for the group's feature-major
-// columns is one W-wide multiply-add per (l, j), started from -means_c U_c(:, j), then squared
-// into the row's running sum. R rows at a time share each load of the factors.
+// log weight + log N of the W components c..c+W for every row of the centred block xc, into
+// out(:, c..c+W): for each feature j the sum over l <= j of x_l U_c(l, j), one W-wide
+// multiply-add per (l, j) started from -means_c U_c(:, j), then squared into the row's running
+// sum. The factors are read in order from the chunk's run of Prepared::triangles; R rows at a
+// time share each load. Features come in slices (kFactorSliceBytes): the first writes
+// log_norm - sum / 2 for its features, each later one subtracts its own half sum.
 template <int W, typename T>
-void fused_full_chunk(const Prepared<T>& p, const Eigen::Ref<const RowMatrix<T>>& xc, Index c0, Index g,
-                      Index c, Eigen::Ref<RowMatrix<T>> out) {
+void fused_full_chunk(const Prepared<T>& p, const Eigen::Ref<const RowMatrix<T>>& xc, Index c,
+                      Eigen::Ref<RowMatrix<T>> out) {
   using Lanes = Eigen::Array<T, W, 1>;
   using Load = Eigen::Map<const Lanes, Eigen::Unaligned>;
+  using Store = Eigen::Map<Lanes, Eigen::Unaligned>;
 #ifdef EIGEN_VECTORIZE_AVX512
   constexpr int kRegisters = 32;
 #else
@@ -196,62 +217,53 @@ void fused_full_chunk(const Prepared<T>& p, const Eigen::Ref<const RowMatrix<T>>
   // Two running sums per row (the feature's product and the row's sum of squares), each at most
   // one register (W never exceeds a register's lanes), and a few registers for the factors.
   constexpr int R = std::min(8, (kRegisters - 4) / 2);
-  const Index rows = xc.rows(), n = p.n, ld = p.stacked.outerStride();
-  // The group's columns start at c0 n; feature j of its component c is column j g + c.
-  const T* s = p.stacked.data() + c0 * n + c;
-  const T* off = p.stacked_offset.data() + c0 * n + c;
-  const Lanes ln = Load(p.log_norm.data() + c0 + c);
-  const auto rows_from = [&](Index i, auto count) {
-    constexpr int Q = decltype(count)::value;
-    const T* x[Q];
-    for (int r = 0; r < Q; ++r) x[r] = xc.data() + (i + r) * xc.outerStride();
-    Lanes ssq[Q];
-    for (int r = 0; r < Q; ++r) ssq[r].setZero();
-    for (Index j = 0; j < n; ++j) {
-      const Lanes start = -Load(off + j * g);
-      Lanes acc[Q];
-      for (int r = 0; r < Q; ++r) acc[r] = start;
-      for (Index l = 0; l <= j; ++l) {
-        const Lanes u = Load(s + l * ld + j * g);
-        for (int r = 0; r < Q; ++r) acc[r] += x[r][l] * u;
-      }
-      for (int r = 0; r < Q; ++r) ssq[r] += acc[r] * acc[r];
+  const Index rows = xc.rows(), n = p.n;
+  const Lanes ln = Load(p.log_norm.data() + c);
+  const T* slice = p.triangles.data() + c * triangle_size(n);
+  for (Index j0 = 0; j0 < n;) {
+    // Features j0..j1 of this slice, each its offset and j + 1 factors.
+    Index j1 = j0 + 1, entries = j0 + 2;
+    while (j1 < n && (entries + j1 + 2) * W * Index(sizeof(T)) <= kFactorSliceBytes) {
+      entries += j1 + 2;
+      ++j1;
     }
-    for (int r = 0; r < Q; ++r)
-      Eigen::Map<Lanes, Eigen::Unaligned>(&out(i + r, c0 + c)) = ln - T(0.5) * ssq[r];
-  };
-  Index i = 0;
-  for (; i + R <= rows; i += R) rows_from(i, std::integral_constant<int, R>{});
-  for (; i < rows; ++i) rows_from(i, std::integral_constant<int, 1>{});
+    const bool first = j0 == 0;
+    const auto rows_from = [&](Index i, auto count) {
+      constexpr int Q = decltype(count)::value;
+      const T* x[Q];
+      for (int r = 0; r < Q; ++r) x[r] = xc.data() + (i + r) * xc.outerStride();
+      Lanes ssq[Q];
+      for (int r = 0; r < Q; ++r) ssq[r].setZero();
+      const T* u = slice;
+      for (Index j = j0; j < j1; ++j) {
+        const Lanes start = Load(u);
+        u += W;
+        Lanes acc[Q];
+        for (int r = 0; r < Q; ++r) acc[r] = start;
+        for (Index l = 0; l <= j; ++l, u += W) {
+          const Lanes f = Load(u);
+          for (int r = 0; r < Q; ++r) acc[r] += x[r][l] * f;
+        }
+        for (int r = 0; r < Q; ++r) ssq[r] += acc[r] * acc[r];
+      }
+      for (int r = 0; r < Q; ++r) {
+        Store o(&out(i + r, c));
+        o = (first ? ln : Lanes(o)) - T(0.5) * ssq[r];
+      }
+    };
+    Index i = 0;
+    for (; i + R <= rows; i += R) rows_from(i, std::integral_constant<int, R>{});
+    for (; i < rows; ++i) rows_from(i, std::integral_constant<int, 1>{});
+    slice += entries * W;
+    j0 = j1;
+  }
 }
 
-// Calls f(std::integral_constant<int, W>{}, c) for chunks c..c+W that cover the g components of
-// a group: whole registers of T first, then halves and quarters of one, then one at a time.
-template <typename T, class F>
-void for_each_chunk(Index g, F&& f) {
-  constexpr int kLanes = Eigen::internal::packet_traits<T>::size;
-  Index c = 0;
-  const auto chunks_of = [&](auto width) {
-    constexpr int W = decltype(width)::value;
-    if constexpr (W >= 1)
-      for (; c + W <= g; c += W) f(width, c);
-  };
-  chunks_of(std::integral_constant<int, kLanes>{});
-  chunks_of(std::integral_constant<int, kLanes / 2>{});
-  if constexpr (kLanes / 4 >= 2) chunks_of(std::integral_constant<int, kLanes / 4>{});
-  chunks_of(std::integral_constant<int, 1>{});
-}
-
-// The fused kernel for every component, group by group.
+// The fused kernel for every component, a register's worth at a time.
 template <typename T>
 void fused_full_log_prob(const Prepared<T>& p, const Eigen::Ref<const RowMatrix<T>>& xc,
                          Eigen::Ref<RowMatrix<T>> out) {
-  for (Index c0 = 0; c0 < p.k; c0 += p.group) {
-    const Index g = std::min(p.group, p.k - c0);
-    for_each_chunk<T>(g, [&](auto width, Index c) {
-      fused_full_chunk<decltype(width)::value, T>(p, xc, c0, g, c, out);
-    });
-  }
+  for_each_chunk<T>(p.k, [&](auto width, Index c) { fused_full_chunk<decltype(width)::value, T>(p, xc, c, out); });
 }
 
 // The block's [x^2, x] in double, for the diag and spherical products.
@@ -337,7 +349,7 @@ Prepared<T> prepare_about(const Mixture& mixture, const Vector<T>& centre, bool 
 // with weight. Each component loses about log10 of its offset in digits (see
 // kQuadraticMaxOffset), and a tight cluster far from the weighted mean of the means has a large
 // one: with the means' weighted mean as the centre, one such cluster of B's k-means start sat at
-// 3.6e5 and took the slower centred products; about this point the largest offset of that
+// 3.6e5 and took the then slower centred products; about this point the largest offset of that
 // mixture is 3.8e3. Empty when the sum is not positive definite.
 Vector<double> precision_weighted_centre(const Mixture& mixture) {
   const Index k = mixture.n_components(), n = mixture.n_features();
@@ -363,7 +375,7 @@ Prepared<T> prepare(const Mixture& mixture) {
   mixture.validate();
   const Index n = mixture.n_features();
   if (kHasQuadraticPath<T> && mixture.covariance_type == CovarianceType::Full && n > kSmallFeatures &&
-      n > kFusedFullFeatures && n <= kMaxQuadraticFeatures) {
+      n >= kQuadraticMinFeatures && n <= kMaxQuadraticFeatures) {
     const Vector<double> centre = precision_weighted_centre(mixture);
     if (centre.size() == n) return prepare_about<T>(mixture, centre.cast<T>(), true);
   }
@@ -524,39 +536,11 @@ void weighted_log_prob_block(const Prepared<T>& p, const Eigen::Ref<const RowMat
           break;
         }
       }
-      if (n > kSmallFeatures && n <= kFusedFullFeatures) {
+      if (n > kSmallFeatures) {
         fused_full_log_prob<T>(p, xc, out);
-      } else if (n > kSmallFeatures) {
-        // The Mahalanobis terms of a group of components in one product of the block with
-        // their stacked factors (groups keep the product buffer in cache), then the offsets
-        // means_c U_c subtracted and each component's segment squared and summed.
-        for (Index c0 = 0; c0 < p.k; c0 += p.group) {
-          const Index g = std::min(p.group, p.k - c0);
-          auto y = ws.prod.topLeftCorner(rows, g * n);
-          // U_c is upper triangular, so the columns of feature j need only the first j + 1
-          // features of the block: taking the features in panels, each panel's product stops
-          // at its last feature, which skips about 3/8 of the work for 4 panels (exact zeros
-          // only, so the sums are the same).
-          const Index panel = panel_features(n, g);
-          for (Index j0 = 0; j0 < n; j0 += panel) {
-            const Index j1 = std::min(n, j0 + panel);
-            y.middleCols(j0 * g, (j1 - j0) * g).noalias() =
-                xc.leftCols(j1) * p.stacked.block(0, c0 * n + j0 * g, j1, (j1 - j0) * g);
-          }
-          const T* off = p.stacked_offset.data() + c0 * n;
-          for (Index i = 0; i < rows; ++i) {
-            const T* yi = &y(i, 0);
-            T* oi = &out(i, c0);
-            const T* ln = p.log_norm.data() + c0;
-            Index c = 0;
-            // Chunks of kChunk components keep their sums in registers across the features.
-            for (; c + kChunk <= g; c += kChunk) sum_squares<T, kChunk>(yi + c, off + c, g, n, ln + c, oi + c);
-            for (; c < g; ++c) sum_squares<T, 1>(yi + c, off + c, g, n, ln + c, oi + c);
-          }
-        }
       } else {
-        // Few features: a product would be all overhead. Each component's log-densities in
-        // one pass over the block's rows (vectorised across rows), then into its column.
+        // Few features: each component's log-densities in one pass over the block's rows
+        // (vectorised across rows), then into its column.
         const auto xt = transposed<T>(xc, ws);
         auto col = ws.colvec.head(rows);
         with_fixed_size<1, kSmallFeatures>(n, [&](auto fixed) {
@@ -613,7 +597,7 @@ namespace {
 
 // Products x_j x_l for l >= j, row by row of the upper triangle (the order of quad_w), then x,
 // then 1. The row is copied first: phi and xc are both double, and the compiler would otherwise
-// reload x after every store in case they overlap. (The path starts above kFusedFullFeatures
+// reload x after every store in case they overlap. (The path starts at kQuadraticMinFeatures
 // features, where the triangle's rows are long enough that runtime loop bounds cost little; at
 // n = 8, when it started at 5, they took a fifth of the pass and needed compiled sizes.)
 void quadratic_features(const Eigen::Ref<const RowMatrix<double>>& xc,
@@ -651,7 +635,7 @@ void quadratic_log_prob_block(const Prepared<double>& p,
     out.noalias() = phi * p.quad_w;
     return;
   }
-  // Some components take the centred products: both parts side by side, then scattered.
+  // Some components take the centred kernels: both parts side by side, then scattered.
   auto lp = ws.split_lp.topRows(rows);
   lp.leftCols(kq).noalias() = phi * p.quad_w;
   weighted_log_prob_block<double>(*p.others, xc, ws, lp.middleCols(kq, ko));
@@ -789,98 +773,86 @@ void small_full_moments(const Eigen::Ref<const RowMatrix<T>>& xt, const Eigen::R
   }
 }
 
-// The same for groups narrower than a packet (the quadratic path's far components, often one),
-// with the shifts as rows (g, n): plain loops, which vectorise across the features; Eigen's
-// packets cost ten times the arithmetic in per-feature setup at g = 1.
-template <typename T>
-void narrow_weighted_differences(const Eigen::Ref<const RowMatrix<T>>& xc,
-                                 const Eigen::Ref<const RowMatrix<T>>& resp, Index c0,
-                                 const Eigen::Ref<const RowMatrix<T>>& shifts, Eigen::Ref<RowMatrix<T>> z) {
-  const Index g = shifts.rows(), n = xc.cols();
-  for (Index i = 0; i < xc.rows(); ++i) {
-    const T* xi = xc.data() + i * xc.outerStride();
-    const T* ri = resp.data() + i * resp.outerStride() + c0;
-    T* zi = z.data() + i * z.outerStride();
-    for (Index c = 0; c < g; ++c) {
-      const T rc = ri[c];
-      const T* sc = shifts.data() + c * shifts.outerStride();
-      for (Index j = 0; j < n; ++j) zi[j * g + c] = (xi[j] - sc[j]) * rc;
-    }
-  }
-}
-
-// z(i, j*g + c) = (xc_ij - shift_c0+c,j) r_i,c0+c: the weighted differences of a group of g
-// components, feature-major. G > 0 fixes g at compile time.
-template <int G, typename T>
-void weighted_differences(const Eigen::Ref<const RowMatrix<T>>& xc, const Eigen::Ref<const RowMatrix<T>>& resp,
-                          Index c0, Index g, const Eigen::Ref<const RowMatrix<T>>& shift_t,
-                          Eigen::Ref<RowMatrix<T>> z) {
-  // Eigen packets: each feature is one broadcast, subtraction and multiplication across the
-  // group (left to itself, the compiler vectorised across features instead, gathering the
-  // shifts). With g compiled in, the row's responsibilities are copied so they stay in
-  // registers; otherwise they are read in place (a copy would allocate).
-  using Group = Eigen::Array<T, (G > 0 ? G : Eigen::Dynamic), 1>;
-  using Responsibilities = std::conditional_t<(G > 0), const Group, const Eigen::Map<const Group>>;
-  const Index gg = G > 0 ? G : g, n = xc.cols();
-  for (Index i = 0; i < xc.rows(); ++i) {
-    const T* xi = xc.data() + i * xc.outerStride();
-    const Responsibilities r = Eigen::Map<const Group>(resp.data() + i * resp.outerStride() + c0, gg);
-    T* zi = z.data() + i * z.outerStride();
-    for (Index j = 0; j < n; ++j) {
-      const Eigen::Map<const Group> sj(shift_t.data() + j * shift_t.outerStride(), gg);
-      Eigen::Map<Group>(zi + j * gg, gg) = (xi[j] - sj) * r;
-    }
-  }
-}
-
-// Up to kFusedFullFeatures features (see there) the moment products are fused as well: for W
-// components (c..c+W of the group of g starting at c0), feature j and Q consecutive rows l0.. of
-// x1 = [xc, 1], the sums over the block's rows of x1_il z_ij with z_ij = r_i (x_ij - shift_j),
-// each (l, j) one W-wide running sum in a register, added in double to the slot's sums `out`
-// (row l0, the chunk's column for feature j; rows ld_out apart). z is formed in registers, never
-// stored, and there is nothing to pack: at n = 16 in float the products' packing and the stored
-// z cost more than their multiply-adds.
-template <int W, int Q, typename T>
-void fused_moment_tile(const Eigen::Ref<const RowMatrix<T>>& x1, const T* resp, Index ld_resp,
-                       const T* shift, Index j, Index l0, double* out, Index ld_out) {
+// Register tile of the moment sums: for L rows l0.. of x1 and J features j0.. of the W
+// components' weighted differences z (zp: the sub-block's rows, J * W scalars each), the sums
+// over the rows of x1_il z_ij, L * J running sums of W lanes, added in double to `out` (entry
+// (l, j) at out + (l - l0) * ld_out + (j - j0) * ld_feature). Entries with l < j belong to no
+// moment and are not added.
+template <int W, int L, int J, typename T>
+void moment_tile(const T* x1, Index ld_x, Index rows, const T* zp, Index j0, Index l0, double* out,
+                 Index ld_out, Index ld_feature) {
   using Lanes = Eigen::Array<T, W, 1>;
   using Load = Eigen::Map<const Lanes, Eigen::Unaligned>;
-  Lanes acc[Q];
-  for (int t = 0; t < Q; ++t) acc[t].setZero();
-  const Lanes sh = Load(shift);
-  for (Index i = 0; i < x1.rows(); ++i) {
-    const T* xi = x1.data() + i * x1.outerStride();
-    const Lanes z = (xi[j] - sh) * Load(resp + i * ld_resp);
-    for (int t = 0; t < Q; ++t) acc[t] += xi[l0 + t] * z;
+  Lanes acc[L][J];
+  for (int a = 0; a < L; ++a)
+    for (int b = 0; b < J; ++b) acc[a][b].setZero();
+  for (Index i = 0; i < rows; ++i) {
+    const T* xi = x1 + i * ld_x + l0;
+    const T* zi = zp + i * J * W;
+    Lanes z[J];
+    for (int b = 0; b < J; ++b) z[b] = Load(zi + b * W);
+    for (int a = 0; a < L; ++a) {
+      const T xa = xi[a];
+      for (int b = 0; b < J; ++b) acc[a][b] += xa * z[b];
+    }
   }
-  for (int t = 0; t < Q; ++t)
-    Eigen::Map<Eigen::Array<double, W, 1>, Eigen::Unaligned>(out + t * ld_out) += acc[t].template cast<double>();
+  for (int a = 0; a < L; ++a)
+    for (int b = 0; b < J; ++b)
+      if (l0 + a >= j0 + b)
+        Eigen::Map<Eigen::Array<double, W, 1>, Eigen::Unaligned>(out + a * ld_out + b * ld_feature) +=
+            acc[a][b].template cast<double>();
 }
 
-// The lower triangle (rows l >= j) and the first moments (row n) of W components' sums, in
-// tiles of up to kTile rows held in registers across the block.
+// The moment sums of the W components c..c+W for the block x1 = [xc, 1], added to `sums`
+// ((n + 1) x k n, column j k + c for feature j of component c; see flush_moments): in sub-blocks
+// of rows and panels of J features, the weighted differences z_ij = r_i (x_ij - shift_j) of the
+// panel are formed once into a small buffer that stays in the first-level cache, then every tile
+// of L rows l >= j0 of x1 runs over them (moment_tile): L * J multiply-adds for L + J loads, the
+// same balance as a matrix product's inner kernel, with nothing packed and z never stored whole.
 template <int W, typename T>
 void fused_full_moments_chunk(const Eigen::Ref<const RowMatrix<T>>& x1, const Eigen::Ref<const RowMatrix<T>>& resp,
-                              Index c0, Index g, Index c, const Eigen::Ref<const RowMatrix<T>>& shift_t,
-                              RowMatrix<double>& sums) {
-  // 8 sums of at most one register each (W never exceeds a register's lanes), with the
-  // shifts, the weighted differences and a responsibility load: within AVX2's 16 registers too.
-  constexpr int kTile = 8;
-  const Index n = x1.cols() - 1;
-  const T* r = resp.data() + c0 + c;
-  for (Index j = 0; j < n; ++j) {
-    const T* shift = shift_t.data() + j * shift_t.outerStride() + c;
-    double* column = sums.data() + c0 * n + j * g + c;
-    Index l0 = j;
-    for (; l0 + kTile <= n + 1; l0 += kTile)
-      fused_moment_tile<W, kTile, T>(x1, r, resp.outerStride(), shift, j, l0, column + l0 * sums.outerStride(),
-                                     sums.outerStride());
-    with_fixed_size<1, kTile>(n + 1 - l0, [&](auto fixed) {
-      constexpr int Q = decltype(fixed)::value;
-      if constexpr (Q > 0)
-        fused_moment_tile<W, Q, T>(x1, r, resp.outerStride(), shift, j, l0, column + l0 * sums.outerStride(),
-                                   sums.outerStride());
-    });
+                              Index c, const Eigen::Ref<const RowMatrix<T>>& shift_t, RowMatrix<double>& sums) {
+  using Lanes = Eigen::Array<T, W, 1>;
+  using Load = Eigen::Map<const Lanes, Eigen::Unaligned>;
+#ifdef EIGEN_VECTORIZE_AVX512
+  // 24 sums, 6 differences and a broadcast of x: 31 of the 32 registers.
+  constexpr int kL = 4, kJ = 6;
+#else
+  // 16 registers: 9 sums, 3 differences, a broadcast.
+  constexpr int kL = 3, kJ = 3;
+#endif
+  // The sub-block's z (24 KiB at most) and rows of x1 stay in the first-level cache together.
+  constexpr Index kSubRows = 64;
+  alignas(64) T zp[kSubRows * kJ * W];
+  const Index n = x1.cols() - 1, k = resp.cols(), rows = x1.rows(), ld_x = x1.outerStride();
+  const Index ld_out = sums.outerStride(), ld_r = resp.outerStride();
+  const T* r = resp.data() + c;
+  for (Index i0 = 0; i0 < rows; i0 += kSubRows) {
+    const Index sub = std::min(kSubRows, rows - i0);
+    const T* xs = x1.data() + i0 * ld_x;
+    for (Index j0 = 0; j0 < n; j0 += kJ) {
+      with_fixed_size<1, kJ>(std::min<Index>(kJ, n - j0), [&](auto panel) {
+        constexpr int J = decltype(panel)::value;
+        if constexpr (J > 0) {
+          Lanes shift[J];
+          for (int b = 0; b < J; ++b) shift[b] = Load(shift_t.data() + (j0 + b) * shift_t.outerStride() + c);
+          for (Index i = 0; i < sub; ++i) {
+            const Lanes ri = Load(r + (i0 + i) * ld_r);
+            const T* xi = xs + i * ld_x + j0;
+            for (int b = 0; b < J; ++b)
+              Eigen::Map<Lanes, Eigen::Unaligned>(zp + (i * J + b) * W) = (xi[b] - shift[b]) * ri;
+          }
+          double* column = sums.data() + j0 * k + c;
+          Index l0 = j0;
+          for (; l0 + kL <= n + 1; l0 += kL)
+            moment_tile<W, kL, J, T>(xs, ld_x, sub, zp, j0, l0, column + l0 * ld_out, ld_out, k);
+          with_fixed_size<1, kL>(n + 1 - l0, [&](auto tile) {
+            constexpr int Q = decltype(tile)::value;
+            if constexpr (Q > 0) moment_tile<W, Q, J, T>(xs, ld_x, sub, zp, j0, l0, column + l0 * ld_out, ld_out, k);
+          });
+        }
+      });
+    }
   }
 }
 
@@ -909,61 +881,25 @@ void accumulate_moments_block(CovarianceType type, const Eigen::Ref<const RowMat
     return;
   }
   if (type == CovarianceType::Full && n > kSmallFeatures) {
-    // For a group of components one product xc^T [z_c ...] with z_c = r_c (xc - shift_c): it
-    // gives sum_i r_ic xc_i (xc_i - shift_c)^T, from which the moments about the shift follow by
-    // subtracting shift_c s1_c^T, with s1_c = sum_i z_c,i. Only one factor is centred on the
-    // component, so float data lose digits in proportion to |shift_c| / spread, not its square.
-    const Index g_max = Workspace<T>::group_size(k, n);
-    // xc with a column of ones: the extra row of the product holds the first moments.
+    // Per component, sum_i r_ic x1_i (xc_i - shift_c)^T with x1 = [xc, 1]: rows l < n give
+    // sum_i r_ic xc_i (xc_i - shift_c)^T, from which the moments about the shift follow by
+    // subtracting shift_c s1_c^T; row n gives s1_c = sum_i r_ic (xc_i - shift_c). Only one factor
+    // is centred on the component, so float data lose digits in proportion to |shift_c| /
+    // spread, not its square. Only the lower triangle (l >= j) is formed (see SufficientStats).
+    // The sums are added in double over the blocks of a slot (see flush_moments): moving them
+    // into stats, a strided scatter, once per block cost as much as a fifth of the pass.
     auto x1 = ws.xc1.topRows(rows);
     x1.leftCols(n) = xc;
     x1.col(n).setOnes();
-    // Only the lower triangle of each second moment is kept (see SufficientStats), so the
-    // columns of feature j need only the rows l >= j: with z feature-major (column j*g + c holds
-    // feature j of component c) each panel of features is one product that starts at the
-    // panel's first feature, skipping about 3/8 of the multiply-adds for 4 panels and more for
-    // more (the same panels as the E-step's triangular factors).
-    // The products are summed in double over the blocks of a slot (see flush_moments): moving
-    // them into stats, a strided scatter, once per block cost as much as a fifth of the pass.
     if (!ws.full_pending) {
       ws.full_sums.setZero(n + 1, k * n);
       ws.full_pending = true;
     }
-    for (Index c0 = 0; c0 < k; c0 += g_max) {
-      const Index g = std::min(g_max, k - c0);
-      if (n <= kFusedFullFeatures) {
-        // The same sums without z or products: see fused_moment_tile.
-        auto shift_t = ws.shift_t.topLeftCorner(n, g);
-        shift_t = rel_shift.middleRows(c0, g).transpose();
-        for_each_chunk<T>(g, [&](auto width, Index c) {
-          fused_full_moments_chunk<decltype(width)::value, T>(x1, resp, c0, g, c, shift_t, ws.full_sums);
-        });
-        continue;
-      }
-      auto z = ws.prod.topLeftCorner(rows, g * n);
-      if (g < 4) {
-        narrow_weighted_differences<T>(xc, resp, c0, rel_shift.middleRows(c0, g), z);
-      } else {
-        auto shift_t = ws.shift_t.topLeftCorner(n, g);
-        shift_t = rel_shift.middleRows(c0, g).transpose();
-        // A compiled group width keeps a row's responsibilities in registers across the features.
-        if (g == 8) {
-          weighted_differences<8, T>(xc, resp, c0, g, shift_t, z);
-        } else if (g == 16) {
-          weighted_differences<16, T>(xc, resp, c0, g, shift_t, z);
-        } else {
-          weighted_differences<0, T>(xc, resp, c0, g, shift_t, z);
-        }
-      }
-      auto S = ws.moments.topLeftCorner(n + 1, g * n);
-      const Index panel = panel_features(n, g);
-      for (Index j0 = 0; j0 < n; j0 += panel) {
-        const Index j1 = std::min(n, j0 + panel);
-        auto part = S.block(j0, j0 * g, n + 1 - j0, (j1 - j0) * g);
-        part.noalias() = x1.rightCols(n + 1 - j0).transpose() * z.middleCols(j0 * g, (j1 - j0) * g);
-        ws.full_sums.block(j0, c0 * n + j0 * g, n + 1 - j0, (j1 - j0) * g) += part.template cast<double>();
-      }
-    }
+    auto shift_t = ws.shift_t.topLeftCorner(n, k);
+    shift_t = rel_shift.transpose();
+    for_each_chunk<T>(k, [&](auto width, Index c) {
+      fused_full_moments_chunk<decltype(width)::value, T>(x1, resp, c, shift_t, ws.full_sums);
+    });
     return;
   }
 
@@ -1014,30 +950,27 @@ void flush_moments(const RowMatrix<T>& rel_shift, Workspace<T>& ws, SufficientSt
   if (!ws.full_pending) return;
   ws.full_pending = false;
   const Index k = rel_shift.rows(), n = rel_shift.cols();
-  const Index g_max = Workspace<T>::group_size(k, n);
   const auto& A = ws.full_sums;
-  // Column c0 n + j g + c of the sums holds sum r_c xc_l (xc_j - shift_cj) in row l and
+  // Column j k + c of the sums holds sum r_c xc_l (xc_j - shift_cj) in row l and
   // sum r_c (xc_j - shift_cj) in row n; the moments about the shift follow by subtracting
   // shift_cl times the latter (lower triangle only, see SufficientStats).
-  for (Index c0 = 0; c0 < k; c0 += g_max) {
-    const Index g = std::min(g_max, k - c0);
-    for (Index c = 0; c < g; ++c) {
-      const Index cc = c0 + c;
-      auto s2 = stats.s2.middleRows(cc * n, n);
-      auto s1 = stats.s1.row(cc);
-      for (Index j = 0; j < n; ++j) {
-        const Index col = c0 * n + j * g + c;
-        const double first = A(n, col);
-        s1[j] += first;
-        for (Index l = j; l < n; ++l) s2(l, j) += A(l, col) - static_cast<double>(rel_shift(cc, l)) * first;
-      }
+  for (Index c = 0; c < k; ++c) {
+    auto s2 = stats.s2.middleRows(c * n, n);
+    auto s1 = stats.s1.row(c);
+    for (Index j = 0; j < n; ++j) {
+      const Index col = j * k + c;
+      const double first = A(n, col);
+      s1[j] += first;
+      for (Index l = j; l < n; ++l) s2(l, j) += A(l, col) - static_cast<double>(rel_shift(c, l)) * first;
     }
   }
 }
 
 Index block_rows_for(Index k, Index n) {
-  // The product path keeps rows x (n + 1 + 256) scalars of a block in a core's L2 cache; the
-  // vectorised-over-rows paths want long rows for little loop overhead, within the same bound.
+  // A block's rows x (n + k + 256) scalars stay in a core's L2 cache (the diag products'
+  // [x^2, x] and the responsibilities); the vectorised-over-rows paths want long rows for little
+  // loop overhead, within the same bound. The fused full-covariance kernels work in sub-blocks
+  // of their own and ran alike with 128 to 512 rows (n = 8, 16, 64 in float on one thread).
   if (n <= kSmallFeatures) return 1024;
   const Index per_row = n + k + std::min<Index>(k * n, Workspace<double>::kProductCols) + 8;
   const Index rows = (Index(1) << 17) / per_row;

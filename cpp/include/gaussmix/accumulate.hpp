@@ -64,7 +64,7 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
 
 /// Diagnostic: the components whose float64 passes take the quadratic-feature products (full
 /// covariance, 5 to 64 features, mean within a Mahalanobis distance of about 316 of the
-/// mixture's centre); the others take the centred products. Results do not depend on it beyond
+/// mixture's centre); the others take the centred kernels. Results do not depend on it beyond
 /// rounding.
 std::vector<Index> quadratic_path_components(const Mixture& mixture);
 

@@ -27,17 +27,21 @@ struct Prepared {
   RowMatrix<T> tied_means_prec; ///< tied: (k, n) row c = (means_c) * U
   Vector<T> log_norm;           ///< (k) log weight + log det U - n/2 log(2 pi)
   // Fast-path forms, filled by prepare() as the type and size call for them:
-  RowMatrix<T> stacked;         ///< full, n > 4: (n, k*n) the factors U_c side by side
-  RowMatrix<T> stacked_offset;  ///< full, n > 4: (1, k*n) the products means_c * U_c
+  RowMatrix<T> stacked;         ///< full, n > 4: (n, k*n) the factors U_c side by side, in
+                                ///< groups (for the pruned queries' products)
+  RowMatrix<T> stacked_offset;  ///< full, n > 4: (1, k*n) the products means_c * U_c, the same way
+  Vector<T> triangles;          ///< full, n > 4: per chunk of components, feature by feature,
+                                ///< -means_c U_c(:, j) and U_c(0..j, j), components innermost
+                                ///< (the fused E-step's factors in the order it reads them)
   RowMatrix<double> diag_w;     ///< diag and spherical: (2n, k) coefficients of [x^2, x]
   RowMatrix<double> diag_const; ///< diag and spherical: (1, k) the rest of the log-density
-  Index group = 1;              ///< full, n > 4: components per product, to stay in cache
+  Index group = 1;              ///< full, n > 4: components per group of `stacked`
   /// Full, float64, 33 to 64 features: the components whose expansion is accurate (see
   /// prepare_quadratic) take the quadratic path: the log-densities and the moments of a block as
   /// products with its quadratic features phi(x) = [x_j x_l (j <= l), x, 1] (quadratic_dim(n)
-  /// columns), about half the multiply-adds of the centred products, in well-shaped matrix
-  /// products. The other components, if any, take the centred products through `others`. (float
-  /// data keep the centred products: the expansion would cost them too many of float's digits;
+  /// columns), as many multiply-adds as the centred kernels, in well-shaped matrix products
+  /// (and as fast at n = 64, see kMaxQuadraticFeatures). The other components, if any, take the centred kernels through `others`. (float
+  /// data keep the centred kernels: the expansion would cost them too many of float's digits;
   /// with fewer features the fused centred kernels are faster in either precision.)
   bool quadratic = false;
   std::vector<Index> quad_components;   ///< quadratic: the components that take it, ascending
@@ -72,10 +76,10 @@ struct Workspace {
   Vector<Index> kept;     ///< (rows) score queries: terms kept per row (log_sum_exp_rows)
   Vector<T> nk_block;     ///< (k) the block's responsibility sums
   Vector<double> nk_d;    ///< diag/spherical: (k) the same in double
-  RowMatrix<T> moments;   ///< (n + 1, up to kProductCols) moment products of one block
-  RowMatrix<T> shift_t;   ///< full, n > 4: (n, components per product) shifts transposed
-  /// Full, n > 4: (n + 1, k n) the moment products of the blocks since the last flush_moments,
-  /// in double, laid out as ws.moments group after group; full_pending says they hold sums.
+  RowMatrix<T> moments;   ///< (n, n) one component's second moment (moments from labels)
+  RowMatrix<T> shift_t;   ///< full, n > 4: (n, k) shifts transposed
+  /// Full, n > 4: (n + 1, k n) the moment sums of the blocks since the last flush_moments, in
+  /// double (column j k + c: feature j of component c); full_pending says they hold sums.
   RowMatrix<double> full_sums;
   bool full_pending = false;
   RowMatrix<double> centred_double;
@@ -97,7 +101,7 @@ struct Workspace {
     grow(xt, n, rows);
     grow(xc1, rows, n + 1);
     grow(diff, rows, n);
-    grow(prod, rows, std::max<Index>(n, std::min<Index>(k * n, kProductCols)));
+    grow(prod, rows, n);
     grow(log_prob, rows, k);
     grow(resp, rows, k);
     grow(row_weight, rows);
@@ -107,16 +111,18 @@ struct Workspace {
     grow(log_prob_d, rows, k);
     grow(resp_d, rows, k);
     grow(moments_d, k, 2 * n);
-    grow(moments, n + 1, std::max<Index>(n, std::min<Index>(k * n, kProductCols)));
-    grow(shift_t, n, group_size(k, n));
+    grow(moments, n, n);
+    grow(shift_t, n, k);
     grow(scratch, rows);
     grow(kept, rows);
     grow(nk_block, k);
     grow(nk_d, k);
   }
-  /// Columns of the E-step product buffer: rows x kProductCols scalars stay in a core's cache.
+  /// Columns of the pruned queries' bound products (rows x kProductCols scalars stay in a core's
+  /// cache).
   static constexpr Index kProductCols = 512;
-  /// Full, centred products: components per group, as many as fit in kProductCols columns.
+  /// Full, n > 4: components per group of Prepared::stacked, as many as fit in kProductCols
+  /// columns.
   static Index group_size(Index k, Index n) {
     return std::max<Index>(1, std::min<Index>(k, kProductCols / std::max<Index>(n, 1)));
   }
