@@ -1,5 +1,5 @@
-"""Pruned label and score queries of full mixtures with 32 or more features: a bound from the
-leading features rules components out, and only the others get their whole log-density. Checked
+"""Pruned label and score queries of full mixtures with 32 or more features (56 or more in float32,
+whose full log-densities are cheaper): a bound from the leading features rules components out, and only the others get their whole log-density. Checked
 against a plain numpy pass: the labels exactly, the scores to rounding, every ruled-out term
 provably irrelevant, and the blocks where pruning does not pay computed in full."""
 
@@ -13,6 +13,17 @@ from gaussmix import GaussianMixture, _core
 
 # score_samples drops terms more than this far below their row's largest (log_sum_exp_rows).
 SCORE_CUT = {np.float64: 40.0, np.float32: 20.0}
+
+# The fewest features whose queries are pruned, per precision (pruning_features).
+MIN_PRUNED_FEATURES = {np.float64: 32, np.float32: 56}
+
+
+def expected_h(n, output, dtype):
+    """Leading features of the bound: a quarter, at least 16 for scores; 0 (no pruning) below
+    the precision's minimum."""
+    if n < MIN_PRUNED_FEATURES[dtype]:
+        return 0
+    return max(n // 4, 16) if output == "score_samples" else n // 4
 
 
 def random_mixture(n, k, spread, seed, weights=None):
@@ -48,7 +59,7 @@ def reference_score(lp):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("n,k", [(32, 4), (40, 12), (64, 32)])
+@pytest.mark.parametrize("n,k", [(32, 4), (40, 12), (56, 8), (64, 32)])
 def test_labels_and_scores_match_reference(n, k, dtype):
     mixture = random_mixture(n, k, spread=5.0, seed=n + k)
     X = sample(mixture, 3000, seed=1).astype(dtype)
@@ -57,12 +68,16 @@ def test_labels_and_scores_match_reference(n, k, dtype):
     rtol = 1e-10 if dtype == np.float64 else 2e-5
     assert_allclose(_core.log_prob(X, mixture, "score_samples", 2)[:, 0], reference_score(ref),
                     rtol=rtol)
-    # The first block ruled most of its terms out: the test covers the pruned path.
+    # The first block ruled most of its terms out: the test covers the pruned path (or, below
+    # the precision's minimum, computed every term).
     for output in ("predict", "score_samples"):
         h, pass_prunes, pruned, lp = _core.pruned_query_block(X, mixture, output)
-        assert (h, pass_prunes, pruned) == (max(n // 4, 16) if output == "score_samples" else n // 4,
-                                             True, True)
-        assert np.isinf(lp).mean() > 0.5
+        if expected_h(n, output, dtype) == 0:
+            assert (h, pruned) == (0, False)
+            assert np.isfinite(lp).all()
+        else:
+            assert (h, pass_prunes, pruned) == (expected_h(n, output, dtype), True, True)
+            assert np.isinf(lp).mean() > 0.5
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -70,10 +85,11 @@ def test_labels_and_scores_match_reference(n, k, dtype):
 def test_only_terms_that_cannot_matter_are_ruled_out(output, dtype):
     # Overlapping enough that many rows keep several components, apart enough to prune (scores
     # keep the terms within the score cut, so they need clusters further apart).
-    mixture = random_mixture(48, 16, spread=2.0 if output == "predict" else 2.5, seed=3)
+    n = 48 if dtype == np.float64 else 64
+    mixture = random_mixture(n, 16, spread=2.0 if output == "predict" else 2.5, seed=3)
     X = sample(mixture, 1024, seed=4).astype(dtype)
     h, _, pruned, lp = _core.pruned_query_block(X, mixture, output)
-    assert (h, pruned) == (12 if output == "predict" else 16, True)
+    assert (h, pruned) == (expected_h(n, output, dtype), True)
     ref = reference_log_prob(X, mixture)
     top = ref.max(axis=1, keepdims=True)
     computed = np.isfinite(lp)
@@ -93,14 +109,14 @@ def test_only_terms_that_cannot_matter_are_ruled_out(output, dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("output", ["predict", "score_samples"])
 def test_a_bound_just_reaching_the_threshold_keeps_its_component(output, dtype):
-    # Unit covariances, n = 32, so the bound takes the first h features. Component 1 matches each
+    # Unit covariances, n = 32 (64 in float32), so the bound takes the first h features. Component 1 matches each
     # row on those (bound 0: the largest, so it is computed first), component 0 is off there by
     # delta^2 but exact on the other features, so its bound equals its value; component 1 is off
     # by a^2 on the others. Component 0's value is then `gap` above (predict) or below (scores,
     # just within the cut) component 1's: a pruning rule stricter than the bound allows would
     # drop it.
-    n, k = 32, 4
-    h = 8 if output == "predict" else 16  # a quarter of the features, at least 16 for scores
+    n, k = (32 if dtype == np.float64 else 64), 4
+    h = expected_h(n, output, dtype)
     cut = 0.0 if output == "predict" else SCORE_CUT[dtype]
     gaps = [0.5, 1.0, 3.0] if output == "predict" else [-cut + 0.5, -cut + 1.0]
     means = np.zeros((k, n))

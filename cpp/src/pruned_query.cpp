@@ -3,12 +3,13 @@
 // A query that reduces each row to its largest log-density (predict) or to the terms near it
 // (score_samples) needs few of the k log-densities exactly once the clusters are apart. The
 // bound costs k h^2 multiply-adds a row where the whole values cost about k n^2 / 2 (quadratic
-// path) or k n^2 (centred products); each row then pays n (n - h) more per surviving component,
+// path and centred kernels alike); each row then pays n (n - h) more per surviving component,
 // usually one or two.
 #include "gaussmix/detail/pruned_query.hpp"
 
 #include <algorithm>
 #include <limits>
+#include <type_traits>
 
 namespace gaussmix::detail {
 
@@ -186,10 +187,14 @@ Index compact_listed(Index k, PrunedWorkspace<T>& ws, Keep&& keep) {
 
 template <typename T>
 Index pruning_features(const Prepared<T>& p, bool scores) {
-  // Below 32 features the bound's product is too thin and the second pass's bookkeeping costs
-  // more than the products it saves (config B, n = 16: labels 10% slower, with h = n / 2).
-  if (p.type != CovarianceType::Full || p.n < 32 || p.k < 4) return 0;
-  // Labels: a quarter of the features, a sixteenth of the centred products' work. Scores keep
+  // With fewer features the bound's product is too thin and the second pass's bookkeeping costs
+  // more than the work it saves: for double below 32 (config B, n = 16: labels 10% slower, with
+  // h = n / 2), for float, whose fused centred kernels run at twice double's rate, below 56
+  // (m = 5e4, two threads, labels pruned -> not: n = 40, k = 16 25 -> 16 ms; n = 48, k = 32
+  // 41 -> 35; n = 56, k = 16 22 -> 21; n = 64, k = 32 33 -> 64).
+  const Index min_features = std::is_same<T, float>::value ? 56 : 32;
+  if (p.type != CovarianceType::Full || p.n < min_features || p.k < 4) return 0;
+  // Labels: a quarter of the features, a sixteenth of the centred kernels' work. Scores keep
   // every term within the score cut, which a bound from 8 features leaves to most components
   // unless the clusters lie far apart: at least 16 (measured at n = 32, k = 16: 8 features made
   // scores 40% slower than no pruning, 16 made them 30% faster; at n = 64, k = 32, 32
