@@ -32,6 +32,13 @@ constexpr Index kSmallFeatures = 4;
 // (moment_tile), the fused E-step a row's running sums while running over the factors, read in
 // order from Prepared::triangles, in slices that stay in cache (kFactorSliceBytes).
 
+// Vector registers the fused kernels may plan their running sums for.
+#ifdef EIGEN_VECTORIZE_AVX512
+constexpr int kVectorRegisters = 32;
+#else
+constexpr int kVectorRegisters = 16;
+#endif
+
 // From this many features double data may take the quadratic path (see kMaxQuadraticFeatures).
 constexpr Index kQuadraticMinFeatures = 33;
 
@@ -55,7 +62,6 @@ void for_each_chunk(Index g, F&& f) {
 // Scalars per component in Prepared::triangles: per feature j its offset and the j + 1 entries
 // U(0..j, j).
 inline Index triangle_size(Index n) { return n + n * (n + 1) / 2; }
-
 
 // log weight_c + log det U_c - n/2 log(2 pi): the constant part of each log-density. A weight of
 // exactly zero gives log 0 = -inf: that component never takes responsibility.
@@ -82,10 +88,11 @@ constexpr double kQuadraticMaxCoefficient = 1e150;
 constexpr double kQuadraticMaxProduct = 1e250;
 
 // Up to this many features the quadratic path was measured faster than the centred matrix
-// products that preceded the fused kernels (config E, n = 64); beyond it a block's features (n^2 / 2 per row) outgrow the cache. Below
-// kQuadraticMinFeatures the fused centred kernels are faster, and they lose no digits to the
-// expansion; from there to 64 the two were within the noise of each other (double, n = 64,
-// k = 32: 462 and 485 ms per iteration on one thread, 257 and 260 on two).
+// products that preceded the fused kernels (config E, n = 64); beyond it a block's features
+// (n^2 / 2 per row) outgrow the cache. Below kQuadraticMinFeatures the fused centred kernels are
+// faster, and they lose no digits to the expansion; from there to 64 the two were within the
+// noise of each other (double, n = 64, k = 32: 462 and 485 ms per iteration on one thread, 257
+// and 260 on two).
 constexpr Index kMaxQuadraticFeatures = 64;
 
 // Chooses the components that take the quadratic path (see Prepared::quadratic) and fills
@@ -209,14 +216,9 @@ void fused_full_chunk(const Prepared<T>& p, const Eigen::Ref<const RowMatrix<T>>
   using Lanes = Eigen::Array<T, W, 1>;
   using Load = Eigen::Map<const Lanes, Eigen::Unaligned>;
   using Store = Eigen::Map<Lanes, Eigen::Unaligned>;
-#ifdef EIGEN_VECTORIZE_AVX512
-  constexpr int kRegisters = 32;
-#else
-  constexpr int kRegisters = 16;
-#endif
   // Two running sums per row (the feature's product and the row's sum of squares), each at most
   // one register (W never exceeds a register's lanes), and a few registers for the factors.
-  constexpr int R = std::min(8, (kRegisters - 4) / 2);
+  constexpr int R = std::min(8, (kVectorRegisters - 4) / 2);
   const Index rows = xc.rows(), n = p.n;
   const Lanes ln = Load(p.log_norm.data() + c);
   const T* slice = p.triangles.data() + c * triangle_size(n);
@@ -814,13 +816,9 @@ void fused_full_moments_chunk(const Eigen::Ref<const RowMatrix<T>>& x1, const Ei
                               Index c, const Eigen::Ref<const RowMatrix<T>>& shift_t, RowMatrix<double>& sums) {
   using Lanes = Eigen::Array<T, W, 1>;
   using Load = Eigen::Map<const Lanes, Eigen::Unaligned>;
-#ifdef EIGEN_VECTORIZE_AVX512
-  // 24 sums, 6 differences and a broadcast of x: 31 of the 32 registers.
-  constexpr int kL = 4, kJ = 6;
-#else
-  // 16 registers: 9 sums, 3 differences, a broadcast.
-  constexpr int kL = 3, kJ = 3;
-#endif
+  // 32 registers: 24 sums, 6 differences and a broadcast of x; 16: 9 sums, 3 differences, a
+  // broadcast.
+  constexpr int kL = kVectorRegisters >= 32 ? 4 : 3, kJ = kVectorRegisters >= 32 ? 6 : 3;
   // The sub-block's z (24 KiB at most) and rows of x1 stay in the first-level cache together.
   constexpr Index kSubRows = 64;
   alignas(64) T zp[kSubRows * kJ * W];
@@ -967,10 +965,11 @@ void flush_moments(const RowMatrix<T>& rel_shift, Workspace<T>& ws, SufficientSt
 }
 
 Index block_rows_for(Index k, Index n) {
-  // A block's rows x (n + k + 256) scalars stay in a core's L2 cache (the diag products'
-  // [x^2, x] and the responsibilities); the vectorised-over-rows paths want long rows for little
-  // loop overhead, within the same bound. The fused full-covariance kernels work in sub-blocks
-  // of their own and ran alike with 128 to 512 rows (n = 8, 16, 64 in float on one thread).
+  // Sized so that rows x (n + k + min(k n, kProductCols)) scalars stay in a core's L2 cache, as
+  // when the full-covariance E-step kept a rows x kProductCols product per block; the other
+  // types were tuned with these sizes. The fused full-covariance kernels work in sub-blocks of
+  // their own and ran alike with 128 to 512 rows (n = 8, 16, 64 in float on one thread). The
+  // vectorised-over-rows paths want long rows for little loop overhead.
   if (n <= kSmallFeatures) return 1024;
   const Index per_row = n + k + std::min<Index>(k * n, Workspace<double>::kProductCols) + 8;
   const Index rows = (Index(1) << 17) / per_row;

@@ -40,9 +40,10 @@ struct Prepared {
   /// prepare_quadratic) take the quadratic path: the log-densities and the moments of a block as
   /// products with its quadratic features phi(x) = [x_j x_l (j <= l), x, 1] (quadratic_dim(n)
   /// columns), as many multiply-adds as the centred kernels, in well-shaped matrix products
-  /// (and as fast at n = 64, see kMaxQuadraticFeatures). The other components, if any, take the centred kernels through `others`. (float
-  /// data keep the centred kernels: the expansion would cost them too many of float's digits;
-  /// with fewer features the fused centred kernels are faster in either precision.)
+  /// (and as fast at n = 64, see kMaxQuadraticFeatures). The other components, if any, take the
+  /// centred kernels through `others`. (float data keep the centred kernels: the expansion would
+  /// cost them too many of float's digits; with fewer features the fused centred kernels are
+  /// faster in either precision.)
   bool quadratic = false;
   std::vector<Index> quad_components;   ///< quadratic: the components that take it, ascending
   std::vector<Index> other_components;  ///< quadratic: the rest, ascending
