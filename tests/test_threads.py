@@ -56,22 +56,37 @@ def _quiet_fit(est, X):
         est.fit(X)
 
 
+def _long_enough(make_work, seconds):
+    """Runs make_work(size) with sizes 1, 2, 4, ... until one call lasts at least `seconds`;
+    returns (largest pause, duration) of that call. A call too short to tell a released GIL
+    from a held one (a pause of a whole call is then small anyway) is never judged: the work
+    grows instead, so the test does not depend on how fast this machine is."""
+    size = 1
+    while True:
+        largest, _, duration = _largest_pause_while(make_work(size))
+        if duration >= seconds or size >= 64:
+            return largest, duration
+        size *= 2
+
+
 def test_fit_releases_the_gil():
     est = _long_fit(max_iter=100)
-    largest, counts, duration = _largest_pause_while(lambda: _quiet_fit(est, BIG))
-    assert duration > 0.5, "the fit was too short to tell"
+    largest, duration = _long_enough(
+        lambda size: lambda: _quiet_fit(est, np.repeat(BIG, size, axis=0)), 0.5)
+    assert duration >= 0.5, "the fit was too short to tell"
     # With the GIL held this thread would stall for the whole EM loop (one call into the core);
     # the bound leaves room for a busy machine's scheduling delays.
-    assert largest < min(0.25, duration / 4), (largest, counts, duration)
+    assert largest < min(0.25, duration / 4), (largest, duration)
 
 
 def test_kmeans_init_and_predict_release_the_gil():
     est = GaussianMixture(40, max_iter=1, random_state=0, n_threads=1)
-    largest, _, duration = _largest_pause_while(lambda: _quiet_fit(est, BIG))
-    assert duration > 0.3 and largest < min(0.25, duration / 4), (largest, duration)
-    many = np.repeat(BIG, 6, axis=0)
-    largest, _, duration = _largest_pause_while(lambda: est.predict_proba(many))
-    assert duration > 0.1 and largest < min(0.25, duration / 4), (largest, duration)
+    largest, duration = _long_enough(
+        lambda size: lambda: _quiet_fit(est, np.repeat(BIG, size, axis=0)), 0.3)
+    assert duration >= 0.3 and largest < min(0.25, duration / 4), (largest, duration)
+    largest, duration = _long_enough(
+        lambda size: lambda: est.predict_proba(np.repeat(BIG, 6 * size, axis=0)), 0.3)
+    assert duration >= 0.3 and largest < min(0.25, duration / 4), (largest, duration)
 
 
 def test_concurrent_fits_equal_sequential_ones():
