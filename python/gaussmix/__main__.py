@@ -7,6 +7,8 @@ import time
 
 import numpy as np
 
+from ._layout import COVARIANCE_TYPES
+
 
 def make_blobs(n_samples, n_features, n_components, seed):
     """Well-separated Gaussian clusters with random orientations (a built-in demo dataset)."""
@@ -56,7 +58,7 @@ def main(argv=None):
     d.add_argument("--features", type=int, default=4)
     d.add_argument("--components", type=int, default=5)
     d.add_argument("--covariance-type", default="full",
-                   choices=["full", "tied", "diag", "spherical"])
+                   choices=list(COVARIANCE_TYPES))
     d.add_argument("--n-init", type=int, default=1)
     d.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _core
 from . import _validation as v
+from ._layout import layout
 
 __all__ = ["condition", "conditional_mean"]
 
@@ -44,32 +45,6 @@ def _check_indices(gm, indices):
     return given, rest
 
 
-def _full_covariances(gm):
-    """Every component's covariance as an (n_components, n_features, n_features) array."""
-    k, n = gm.means_.shape
-    cov = np.asarray(gm.covariances_, dtype=np.float64)
-    if gm.covariance_type == "full":
-        return cov
-    if gm.covariance_type == "tied":
-        return np.broadcast_to(cov, (k, n, n))
-    if gm.covariance_type == "diag":
-        return cov[:, :, None] * np.eye(n)
-    return cov[:, None, None] * np.eye(n)
-
-
-def _storage_for_type(cov_full, covariance_type):
-    """(k, r, r) covariances -> the core's storage for the type (conditioning keeps the type)."""
-    k, r, _ = cov_full.shape
-    if covariance_type == "full":
-        return np.ascontiguousarray(cov_full.reshape(k * r, r))
-    if covariance_type == "tied":
-        return np.ascontiguousarray(cov_full[0])
-    diagonal = np.diagonal(cov_full, axis1=1, axis2=2)
-    if covariance_type == "diag":
-        return np.ascontiguousarray(diagonal)
-    return np.ascontiguousarray(diagonal[:, :1])
-
-
 class _Split:
     """The blocks of every component's mean and covariance for given (g) and rest (r) features.
 
@@ -78,7 +53,8 @@ class _Split:
     """
 
     def __init__(self, gm, given, rest):
-        cov = _full_covariances(gm)
+        k, n = gm.means_.shape
+        cov = layout(gm.covariance_type).full_matrices(gm.covariances_, k, n)
         self.mean_g = gm.means_[:, given]
         self.mean_r = gm.means_[:, rest]
         self.cov_gg = cov[:, given][:, :, given]
@@ -91,12 +67,12 @@ class _Split:
 
     def marginal_mixture(self, gm, given):
         """The core mixture of the given features alone (same weights, marginal blocks)."""
-        kind = getattr(_core.CovarianceType, gm.covariance_type)
+        structure = layout(gm.covariance_type)
         return _core.Mixture.from_covariances(
-            kind,
+            structure.core_type,
             np.ascontiguousarray(gm.weights_, dtype=np.float64),
             np.ascontiguousarray(self.mean_g),
-            _storage_for_type(self.cov_gg, gm.covariance_type),
+            structure.storage_of_full(self.cov_gg),
         )
 
 
@@ -128,8 +104,8 @@ def condition(gm, indices, values):
                   precisions_init=None, prior=None)
     out = type(gm)(**params)
     mixture = _core.Mixture.from_covariances(
-        getattr(_core.CovarianceType, gm.covariance_type), weights,
-        np.ascontiguousarray(means), _storage_for_type(split.cond_cov, gm.covariance_type),
+        layout(gm.covariance_type).core_type, weights,
+        np.ascontiguousarray(means), layout(gm.covariance_type).storage_of_full(split.cond_cov),
     )
     out._set_mixture(mixture)
     out.converged_ = True

@@ -7,31 +7,9 @@ import numpy as np
 
 from . import _core
 from . import _validation as v
+from ._layout import layout
 from ._priors import resolve_prior
 from ._sklearn_compat import BaseEstimator, ConvergenceWarning, DensityMixin, NotFittedError
-
-_CORE_TYPE = {name: getattr(_core.CovarianceType, name) for name in v.COVARIANCE_TYPES}
-
-
-def _storage(array, covariance_type, n_features):
-    """Public (scikit-learn) shape -> the core's 2-D storage layout (a view when possible)."""
-    a = np.asarray(array, dtype=np.float64)
-    if covariance_type == "full":
-        a = a.reshape(-1, n_features)
-    elif covariance_type == "spherical":
-        a = a.reshape(-1, 1)
-    return np.ascontiguousarray(a)
-
-
-def _public(storage, covariance_type, n_features):
-    """The core's 2-D storage -> scikit-learn's attribute shape."""
-    a = np.array(storage, dtype=np.float64)
-    if covariance_type == "full":
-        return a.reshape(-1, n_features, n_features)
-    if covariance_type == "spherical":
-        return a.reshape(-1)
-    return a
-
 
 def _rows_from_data(random_state, w, n_samples, k):
     """k distinct seed rows for 'random_from_data'.
@@ -255,7 +233,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 continue
             result = _core.run_em(
                 X, w, mixture, float(self.tol), float(self.reg_covar), int(self.max_iter),
-                n_threads, float(start_bound), self._verbose_iteration, core_prior,
+                n_threads, float(start_bound), self._verbose_iteration if self.verbose else None,
+                core_prior,
             )
             self._verbose_init_end(result.lower_bound, result.converged)
             if result.lower_bound > max_lower_bound or max_lower_bound == -np.inf:
@@ -297,13 +276,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _initial_mixture(self, X, w, random_state, inits, n_threads, prior=None):
         """Initial parameters: user-given ones, completed from initial responsibilities."""
-        cov_type = _CORE_TYPE[self.covariance_type]
+        structure = layout(self.covariance_type)
+        cov_type = structure.core_type
         n_samples, n_features = X.shape
         k = self.n_components
         if all(inits[key] is not None for key in ("weights", "means", "precisions")):
             return _core.Mixture.from_precisions(
                 cov_type, inits["weights"], inits["means"],
-                _storage(inits["precisions"], self.covariance_type, n_features),
+                structure.to_storage(inits["precisions"], n_features),
             )
         options = _core.PassOptions(n_threads)
         if self.init_params == "kmeans":
@@ -334,28 +314,30 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if inits["precisions"] is None:
             return _core.Mixture.from_covariances(cov_type, weights, means, start.covariances)
         return _core.Mixture.from_precisions(
-            cov_type, weights, means, _storage(inits["precisions"], self.covariance_type, n_features)
+            cov_type, weights, means, structure.to_storage(inits["precisions"], n_features)
         )
 
     # ------------------------------------------------------- parameters <-> core
 
     def _set_mixture(self, mixture):
         n_features = mixture.n_features
+        structure = layout(self.covariance_type)
         self.weights_ = np.array(mixture.weights)
         self.means_ = np.array(mixture.means)
-        self.covariances_ = _public(mixture.covariances, self.covariance_type, n_features)
-        self.precisions_cholesky_ = _public(mixture.precisions_cholesky, self.covariance_type, n_features)
-        self.precisions_ = _public(mixture.precisions(), self.covariance_type, n_features)
+        self.covariances_ = structure.to_public(mixture.covariances, n_features)
+        self.precisions_cholesky_ = structure.to_public(mixture.precisions_cholesky, n_features)
+        self.precisions_ = structure.to_public(mixture.precisions(), n_features)
 
     def _mixture(self):
         """The core's view of the fitted attributes (so attributes set by hand are honoured)."""
         n_features = self.means_.shape[1]
+        structure = layout(self.covariance_type)
         return _core.Mixture(
-            _CORE_TYPE[self.covariance_type],
+            structure.core_type,
             np.ascontiguousarray(self.weights_, dtype=np.float64),
             np.ascontiguousarray(self.means_, dtype=np.float64),
-            _storage(self.covariances_, self.covariance_type, n_features),
-            _storage(self.precisions_cholesky_, self.covariance_type, n_features),
+            structure.to_storage(self.covariances_, n_features),
+            structure.to_storage(self.precisions_cholesky_, n_features),
         )
 
     def _query(self, X, output, mixture=None):
@@ -408,16 +390,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
         rng = v.check_random_state(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_)
-        n_features = self.means_.shape[1]
-        parts = []
-        for c, (mean, count) in enumerate(zip(self.means_, counts)):
-            if self.covariance_type == "full":
-                parts.append(rng.multivariate_normal(mean, self.covariances_[c], int(count)))
-            elif self.covariance_type == "tied":
-                parts.append(rng.multivariate_normal(mean, self.covariances_, int(count)))
-            else:
-                std = np.sqrt(self.covariances_[c])
-                parts.append(mean + rng.standard_normal(size=(int(count), n_features)) * std)
+        structure = layout(self.covariance_type)
+        parts = [structure.draw(rng, mean, self.covariances_, c, count)
+                 for c, (mean, count) in enumerate(zip(self.means_, counts))]
         labels = np.repeat(np.arange(self.n_components, dtype=np.int64), counts)
         return np.vstack(parts), labels
 

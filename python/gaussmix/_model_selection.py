@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _validation as v
 from ._gaussian_mixture import GaussianMixture
+from ._layout import COVARIANCE_TYPES
 from ._sklearn_compat import ConvergenceWarning
 
 __all__ = ["ModelSelectionResult", "select_model"]
@@ -166,7 +167,7 @@ def _fit_one(X, sample_weight, n_components, covariance_type, seed, n_init, n_th
 def select_model(
     X,
     n_components=range(1, 10),
-    covariance_types=("full", "tied", "diag", "spherical"),
+    covariance_types=COVARIANCE_TYPES,
     *,
     criterion="bic",
     sample_weight=None,

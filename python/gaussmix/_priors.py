@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from . import _core
+from ._layout import COVARIANCE_TYPES, layout
 
 __all__ = ["GaussianPrior", "default_prior"]
 
@@ -99,28 +100,21 @@ def _default_scale_matrix(cov):
     return np.diag(np.diag(cov))
 
 
-def _scale_for_type(scale, covariance_type, n_features):
-    """A user or default scale reduced to the storage the core expects for the type."""
+def _scale_matrix(scale, n_features):
+    """A user or default scale as an (n_features, n_features) matrix."""
     s = np.array(scale, dtype=np.float64)  # a copy: the user's array stays untouched
     if not np.isfinite(s).all():
         raise ValueError("prior scale contains NaN or infinity.")
     if s.ndim == 0:
-        matrix = float(s) * np.eye(n_features)
-    elif s.shape == (n_features,):
-        matrix = np.diag(s)
-    elif s.shape == (n_features, n_features):
-        matrix = s
-    else:
-        raise ValueError(
-            f"prior scale must be a scalar, shaped ({n_features},) or "
-            f"({n_features}, {n_features}); got shape {s.shape}."
-        )
-    if covariance_type in ("full", "tied"):
-        return np.ascontiguousarray(matrix)
-    diagonal = np.diag(matrix).copy()
-    if covariance_type == "diag":
-        return diagonal.reshape(1, n_features)
-    return np.array([[diagonal.mean()]])
+        return float(s) * np.eye(n_features)
+    if s.shape == (n_features,):
+        return np.diag(s)
+    if s.shape == (n_features, n_features):
+        return s
+    raise ValueError(
+        f"prior scale must be a scalar, shaped ({n_features},) or "
+        f"({n_features}, {n_features}); got shape {s.shape}."
+    )
 
 
 def default_prior(X, n_components, covariance_type="full", sample_weight=None):
@@ -179,6 +173,9 @@ def resolve_prior(prior, X, sample_weight, covariance_type, n_components):
         raise ValueError(
             f"prior must be None, 'default' or a gaussmix.GaussianPrior, got {type(prior).__name__}."
         )
+    if covariance_type not in COVARIANCE_TYPES:
+        raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}.")
+    structure = layout(covariance_type)
     n_features = X.shape[1]
     need_data = prior.mean is None or prior.scale is None
     data_mean, data_cov = _data_moments(X, sample_weight) if need_data else (None, None)
@@ -193,7 +190,7 @@ def resolve_prior(prior, X, sample_weight, covariance_type, n_components):
             raise ValueError(
                 f"prior mean must be a finite vector of shape ({n_features},), got shape {mean.shape}."
             )
-    min_dof = n_features - 1.0 if covariance_type in ("full", "tied") else 0.0
+    min_dof = n_features - 1.0 if structure.matrix_prior else 0.0
     if prior.degrees_of_freedom is None:
         dof = n_features + 2.0
     else:
@@ -202,18 +199,15 @@ def resolve_prior(prior, X, sample_weight, covariance_type, n_components):
         scale = _default_scale_matrix(data_cov) / float(n_components) ** (2.0 / n_features)
     else:
         scale = prior.scale
-    core_scale = _scale_for_type(scale, covariance_type, n_features)
+    core_scale, public_scale = structure.prior_scale(_scale_matrix(scale, n_features))
     core = _core.Prior(
         weight_concentration=alpha, mean=mean, mean_precision=kappa,
         degrees_of_freedom=dof, scale=core_scale,
     )
     try:
-        core.validate(getattr(_core.CovarianceType, covariance_type), n_features)
+        core.validate(structure.core_type, n_features)
     except ValueError as exc:
         raise ValueError(str(exc)) from None
-    public_scale = {
-        "full": core_scale, "tied": core_scale, "diag": core_scale[0], "spherical": float(core_scale[0, 0])
-    }[covariance_type]
     filled = replace(
         prior, weight_concentration=alpha, mean=mean, mean_precision=kappa,
         degrees_of_freedom=dof, scale=public_scale,

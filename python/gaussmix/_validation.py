@@ -10,7 +10,9 @@ import warnings
 
 import numpy as np
 
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+from ._layout import COVARIANCE_TYPES, layout
+
+__all__ = ["COVARIANCE_TYPES", "INIT_PARAMS"]
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
 
@@ -273,20 +275,16 @@ def check_means_init(means, n_components, n_features):
 
 
 def check_precisions_init(precisions, covariance_type, n_components, n_features):
-    shapes = {
-        "full": (n_components, n_features, n_features),
-        "tied": (n_features, n_features),
-        "diag": (n_components, n_features),
-        "spherical": (n_components,),
-    }
-    p = _as_float_array(precisions, f"{covariance_type} precision", shapes[covariance_type])
-    if covariance_type in ("diag", "spherical"):
+    structure = layout(covariance_type)
+    p = _as_float_array(precisions, f"{covariance_type} precision",
+                        structure.public_shape(n_components, n_features))
+    if structure.diagonal:
         if (p <= 0).any():
             raise ValueError(f"'{covariance_type} precision' should be positive")
         return p
     for i, matrix in enumerate(p.reshape(-1, n_features, n_features)):
         if not np.allclose(matrix, matrix.T) or not (np.linalg.eigvalsh(matrix) > 0).all():
-            where = "" if covariance_type == "tied" else f" (component {i})"
+            where = "" if structure.shared else f" (component {i})"
             raise ValueError(
                 f"'{covariance_type} precision' should be symmetric, positive-definite{where}"
             )
