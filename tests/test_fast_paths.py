@@ -106,8 +106,7 @@ def test_every_path_is_thread_count_independent(shape, covariance_type, dtype):
 # features on the fused kernels run in chunks of whole, half and quarter registers and single
 # components: (8, 4), (22, 9), (32, 12), and (16, 37), which takes every chunk width in float32
 # and float64 alike. The moment tiles come in panels of up to 6 features and 4 rows: (33, 5) and
-# (40, 14) leave partial panels and tiles (and in float64 take the quadratic path where it
-# applies). (100, 17) reads each whole register's factors in several slices (more than 256 KiB
+# (40, 14) leave partial panels and tiles. (100, 17) reads each whole register's factors in several slices (more than 256 KiB
 # of them), in both precisions.
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize(

@@ -77,8 +77,11 @@ void bind_mixture(py::module_& m) {
       .def_property_readonly("n_components", &Mixture::n_components)
       .def_property_readonly("n_features", &Mixture::n_features);
 
+  // Statistics travel (Dask workers, partial_fit, user pipelines): they pickle as their fields
+  // and merge with merge() or +=, the only operation a reduction needs.
   py::class_<SufficientStats>(m, "SufficientStats")
-      .def_static("zeros", &SufficientStats::zeros)
+      .def_static("zeros", &SufficientStats::zeros, py::arg("covariance_type"), py::arg("n_components"),
+                  py::arg("n_features"), py::arg("shift"))
       .def_readonly("covariance_type", &SufficientStats::covariance_type)
       .def_readonly("n_k", &SufficientStats::n_k)
       .def_readonly("s1", &SufficientStats::s1)
@@ -87,7 +90,39 @@ void bind_mixture(py::module_& m) {
       .def_readonly("log_likelihood", &SufficientStats::log_likelihood)
       .def_readonly("weight_sum", &SufficientStats::weight_sum)
       .def_readonly("n_samples", &SufficientStats::n_samples)
-      .def("__iadd__", &SufficientStats::operator+=, py::return_value_policy::reference_internal);
+      .def_property_readonly("n_components", &SufficientStats::n_components)
+      .def_property_readonly("n_features", &SufficientStats::n_features)
+      .def("merge", &SufficientStats::merge, py::arg("other"), py::return_value_policy::reference_internal,
+           "Adds other's sums (disjoint rows, same shifts) to these and returns them.")
+      .def("__iadd__", &SufficientStats::merge, py::return_value_policy::reference_internal)
+      .def("__add__",
+           [](const SufficientStats& a, const SufficientStats& b) {
+             SufficientStats out = a;
+             out.merge(b);
+             return out;
+           })
+      .def(py::pickle(
+          [](const SufficientStats& s) {
+            return py::make_tuple(s.covariance_type, s.n_k, s.s1, s.s2, s.shift, s.log_likelihood, s.weight_sum,
+                                  s.n_samples);
+          },
+          [](const py::tuple& t) {
+            if (t.size() != 8) throw InvalidArgument("invalid pickled SufficientStats");
+            SufficientStats s;
+            s.covariance_type = t[0].cast<CovarianceType>();
+            s.n_k = t[1].cast<Vector<double>>();
+            s.s1 = t[2].cast<RowMatrix<double>>();
+            s.s2 = t[3].cast<RowMatrix<double>>();
+            s.shift = t[4].cast<RowMatrix<double>>();
+            s.log_likelihood = t[5].cast<double>();
+            s.weight_sum = t[6].cast<double>();
+            s.n_samples = t[7].cast<Index>();
+            const auto shape = covariance_storage_shape(s.covariance_type, s.s1.rows(), s.s1.cols());
+            if (s.n_k.size() != s.s1.rows() || s.s2.rows() != shape.first || s.s2.cols() != shape.second ||
+                s.shift.rows() != s.s1.rows() || s.shift.cols() != s.s1.cols())
+              throw InvalidArgument("pickled SufficientStats have inconsistent shapes");
+            return s;
+          }));
 
   py::class_<Prior>(m, "Prior")
       .def(py::init([](double weight_concentration, Vector<double> mean, double mean_precision,
@@ -109,7 +144,6 @@ void bind_mixture(py::module_& m) {
           return maximize(stats, MaximizeOptions{reg_covar, std::move(prior)});
         },
         py::arg("stats"), py::arg("reg_covar"), py::arg("prior") = py::none());
-  m.def("quadratic_path_components", &quadratic_path_components, py::arg("mixture"));
   m.def("log_prior", &log_prior, py::arg("mixture"), py::arg("prior"));
 
   bind_dtype<double>(m);

@@ -1,6 +1,7 @@
 // The EM loop over accumulate() and maximize().
 #include "gaussmix/em.hpp"
 #include "gaussmix/errors.hpp"
+#include "steps.hpp"
 
 #include <cmath>
 
@@ -18,6 +19,7 @@ EmResult run_em(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sa
   result.lower_bound = initial_lower_bound;
   const PassOptions pass{options.n_threads, options.should_stop};
   const MaximizeOptions mstep{options.reg_covar, options.prior};
+  // The prior is checked once here; the steps below take it as checked.
   if (options.prior) options.prior->validate(initial.covariance_type, initial.n_features());
   for (int iter = 1; iter <= options.max_iter; ++iter) {
     const double previous = result.lower_bound;
@@ -27,8 +29,8 @@ EmResult run_em(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sa
     if (!(stats.weight_sum > 0.0)) throw InvalidArgument("the total sample weight must be positive");
     // With a prior the objective is the log-posterior of the parameters the pass ran with; EM's
     // MAP M-step never lowers it.
-    const double log_prior_value = options.prior ? log_prior(result.mixture, *options.prior) : 0.0;
-    result.mixture = maximize(stats, mstep);
+    const double log_prior_value = options.prior ? detail::log_prior_checked(result.mixture, *options.prior) : 0.0;
+    result.mixture = detail::maximize_checked(stats, mstep);
     result.lower_bound = (stats.log_likelihood + log_prior_value) / stats.weight_sum;
     result.lower_bounds.push_back(result.lower_bound);
     result.n_iter = iter;

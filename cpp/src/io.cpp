@@ -1,5 +1,6 @@
 // Model file encoding and decoding (layout: docs/model_format.md), and the file wrappers.
 #include "gaussmix/io.hpp"
+#include "structures/structure.hpp"
 
 #include <array>
 #include <cerrno>
@@ -22,17 +23,6 @@ constexpr std::array<unsigned char, 8> kMagic = {0x89, 'G', 'M', 'X', '\r', '\n'
 constexpr std::uint16_t kByteOrderMark = 0xFEFF;
 constexpr std::size_t kHeaderSize = 56;
 constexpr std::size_t kChecksumSize = 4;
-
-// Covariance type codes of the file, fixed independently of the C++ enum's values.
-std::uint8_t type_code(CovarianceType type) {
-  switch (type) {
-    case CovarianceType::Full: return 0;
-    case CovarianceType::Tied: return 1;
-    case CovarianceType::Diag: return 2;
-    case CovarianceType::Spherical: return 3;
-  }
-  throw InvalidArgument("unknown covariance type");
-}
 
 // ---------------------------------------------------------------- little-endian writing
 
@@ -85,17 +75,13 @@ std::uint64_t element_size(FileDtype dtype) { return dtype == FileDtype::Float32
 
 // Number of values of weights, means, covariances and factors for k components, n features.
 std::uint64_t value_count(CovarianceType type, std::uint64_t k, std::uint64_t n) {
-  std::uint64_t cov = 0;
-  switch (type) {
-    case CovarianceType::Full: cov = checked_mul(k, checked_mul(n, n)); break;
-    case CovarianceType::Tied: cov = checked_mul(n, n); break;
-    case CovarianceType::Diag: cov = checked_mul(k, n); break;
-    case CovarianceType::Spherical: cov = k; break;
-  }
+  // Bounds far beyond any real model keep every product below 2^63.
+  constexpr std::uint64_t limit = std::uint64_t{1} << 30;
+  if (k > limit || n > limit) fail("its dimensions overflow");
+  const auto shape = detail::structure(type).storage_shape(static_cast<Index>(k), static_cast<Index>(n));
+  const std::uint64_t cov = checked_mul(static_cast<std::uint64_t>(shape.first), static_cast<std::uint64_t>(shape.second));
   const std::uint64_t means = checked_mul(k, n);
-  // Bounds far beyond any real model keep the sum below 2^63.
-  constexpr std::uint64_t limit = std::uint64_t{1} << 60;
-  if (k > limit || means > limit || cov > limit) fail("its dimensions overflow");
+  if (cov > (std::uint64_t{1} << 60)) fail("its dimensions overflow");
   return k + means + 2 * cov;
 }
 
@@ -111,33 +97,7 @@ std::string parameter_problem(const Mixture& mix) {
     return "parameters contain NaN or infinity (or values too large for the file's dtype)";
   if ((mix.weights.array() < 0.0).any()) return "weights must be non-negative";
   if (!(mix.weights.sum() > 0.0)) return "weights must not all be zero";
-  const Index k = mix.n_components(), n = mix.n_features();
-  const auto factor_problem = [](const Eigen::Ref<const RowMatrix<double>>& U, Index c) -> std::string {
-    if ((U.diagonal().array() <= 0.0).any())
-      return "the precision Cholesky factor of component " + std::to_string(c) +
-             " has a non-positive diagonal entry";
-    for (Index i = 1; i < U.rows(); ++i)
-      for (Index j = 0; j < i; ++j)
-        if (U(i, j) != 0.0)
-          return "the precision Cholesky factor of component " + std::to_string(c) +
-                 " is not upper-triangular";
-    return {};
-  };
-  switch (mix.covariance_type) {
-    case CovarianceType::Full:
-      for (Index c = 0; c < k; ++c) {
-        std::string why = factor_problem(mix.precisions_cholesky.middleRows(c * n, n), c);
-        if (!why.empty()) return why;
-      }
-      break;
-    case CovarianceType::Tied: return factor_problem(mix.precisions_cholesky, 0);
-    case CovarianceType::Diag:
-    case CovarianceType::Spherical:
-      if ((mix.precisions_cholesky.array() <= 0.0).any() || (mix.covariances.array() <= 0.0).any())
-        return "variances and their precision factors must be positive";
-      break;
-  }
-  return {};
+  return detail::structure(mix.covariance_type).factor_problem(mix);
 }
 
 template <typename Dst>
@@ -215,7 +175,7 @@ std::string encode_model(const GaussianMixture& model, FileDtype dtype) {
   put_uint(out, kByteOrderMark, 2);
   put_uint(out, kModelFormatVersion, 2);
   put_uint(out, static_cast<std::uint8_t>(dtype), 1);
-  put_uint(out, type_code(mix.covariance_type), 1);
+  put_uint(out, detail::structure(mix.covariance_type).file_code(), 1);
   put_uint(out, info.converged ? 1 : 0, 1);
   put_uint(out, 0, 1);  // reserved
   put_uint(out, k, 8);
@@ -267,11 +227,11 @@ LoadedModel decode_model(const std::string& bytes) {
   // The checksum matched: what follows catches files written wrongly rather than damaged.
   const std::uint8_t dtype_code = data[12], cov_code = data[13], converged = data[14], reserved = data[15];
   if (dtype_code != 1 && dtype_code != 2) fail("unknown dtype code " + std::to_string(dtype_code));
-  if (cov_code > 3) fail("unknown covariance type code " + std::to_string(cov_code));
+  const detail::Structure* structure = detail::structure_of_file_code(cov_code);
+  if (structure == nullptr) fail("unknown covariance type code " + std::to_string(cov_code));
   if (converged > 1 || reserved != 0) fail("invalid flag bytes in the header");
   const auto dtype = static_cast<FileDtype>(dtype_code);
-  const CovarianceType type = std::array<CovarianceType, 4>{
-      CovarianceType::Full, CovarianceType::Tied, CovarianceType::Diag, CovarianceType::Spherical}[cov_code];
+  const CovarianceType type = structure->type();
   const std::uint64_t k = get_uint(data + 16, 8), n = get_uint(data + 24, 8);
   const std::uint64_t n_iter = get_uint(data + 32, 8);
   const double lower_bound = get_double(data + 40);

@@ -1,6 +1,6 @@
 // k-means++ seeding and Lloyd iterations for initialising EM, threaded deterministically.
-#include "gaussmix/detail/fixed_size.hpp"
-#include "gaussmix/detail/parallel.hpp"
+#include "detail/fixed_size.hpp"
+#include "detail/parallel.hpp"
 #include "gaussmix/errors.hpp"
 #include "gaussmix/kmeans.hpp"
 

@@ -1,10 +1,11 @@
 // GaussianMixture: initialisation, restarts and queries over the EM core (em, kmeans, maximize).
 #include "gaussmix/model.hpp"
 
-#include "gaussmix/detail/random.hpp"
+#include "detail/random.hpp"
 #include "gaussmix/em.hpp"
 #include "gaussmix/kmeans.hpp"
 #include "gaussmix/maximize.hpp"
+#include "structures/structure.hpp"
 
 #include <Eigen/Core>
 
@@ -44,12 +45,10 @@ void FitOptions::validate() const {
   if (n_init < 1) throw InvalidArgument("n_init must be at least 1, got " + std::to_string(n_init));
   if (n_threads < 0)
     throw InvalidArgument("n_threads must be >= 0 (0 uses all cores), got " + std::to_string(n_threads));
-  switch (covariance_type) {
-    case CovarianceType::Full:
-    case CovarianceType::Tied:
-    case CovarianceType::Diag:
-    case CovarianceType::Spherical: break;
-    default: throw InvalidArgument("covariance_type is not a valid CovarianceType");
+  try {
+    detail::structure(covariance_type);
+  } catch (const InvalidArgument&) {
+    throw InvalidArgument("covariance_type is not a valid CovarianceType");
   }
   switch (init) {
     case InitMethod::KMeans:
@@ -312,24 +311,10 @@ Samples GaussianMixture::sample(Index n, std::uint64_t seed) const {
     RowMatrix<double> z(count, d);
     for (Index i = 0; i < count; ++i)
       for (Index j = 0; j < d; ++j) z(i, j) = rng.normal();
-    // x = mean + A z with A A^T the covariance. From the precision factor U (U U^T = precision)
-    // A = U^{-T}, so each row is z^T U^{-1}: a triangular solve, no new factorisation.
+    // x = mean + A z with A A^T the covariance, A as the structure has it.
+    detail::structure(mix.covariance_type).scale_draws(mix, c, z);
     auto block = out.X.middleRows(row, count);
-    switch (mix.covariance_type) {
-      case CovarianceType::Full:
-        block = mix.precisions_cholesky.middleRows(c * d, d).triangularView<Eigen::Upper>()
-                    .solve<Eigen::OnTheRight>(z);
-        break;
-      case CovarianceType::Tied:
-        block = mix.precisions_cholesky.triangularView<Eigen::Upper>().solve<Eigen::OnTheRight>(z);
-        break;
-      case CovarianceType::Diag:
-        block = (z.array().rowwise() / mix.precisions_cholesky.row(c).array()).matrix();
-        break;
-      case CovarianceType::Spherical:
-        block = z / mix.precisions_cholesky(c, 0);
-        break;
-    }
+    block = z;
     block.rowwise() += mix.means.row(c);
     out.labels.segment(row, count).setConstant(c);
     row += count;

@@ -1,7 +1,7 @@
 // Test data: samples from a known, well-separated mixture.
 #include "data.hpp"
 
-#include "gaussmix/detail/random.hpp"
+#include "detail/random.hpp"
 
 namespace gaussmix_test {
 

@@ -1,7 +1,7 @@
 // Numerical kernels of the core checked against the standard library.
 #include "check.hpp"
 
-#include "gaussmix/detail/exp.hpp"
+#include "detail/exp.hpp"
 
 #include <cfloat>
 #include <cmath>

@@ -1,4 +1,5 @@
-// The E-step fused with the moment sums (accumulate), and the log-density queries built on it.
+// The E-step fused with the moment sums (accumulate) and the initialisation moments: the passes
+// over the data that produce SufficientStats.
 #pragma once
 
 #include "gaussmix/mixture.hpp"
@@ -6,7 +7,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <vector>
 
 namespace gaussmix {
 
@@ -46,42 +46,5 @@ SufficientStats moments_from_responsibilities(const Eigen::Ref<const RowMatrix<T
                                               const SampleWeights& sample_weight,
                                               const Eigen::Ref<const RowMatrix<double>>& resp,
                                               CovarianceType type, const PassOptions& options = {});
-
-/// What log_prob_pass() reduces each row's weighted log-densities to.
-enum class LogProbOutput {
-  WeightedLogProb,  ///< (m, k): log weight_c + log N(x | component c)
-  Responsibilities, ///< (m, k): posterior probability of each component
-  ScoreSamples,     ///< (m, 1): log p(x), the log-sum-exp over components
-  Labels,           ///< (m, 1): argmax component, as a double holding an integer
-};
-
-/// Per-row queries on a fitted mixture, blocked and threaded like accumulate(). Throws
-/// InvalidArgument naming the first offending sample of a block for NaN, infinity, or values whose
-/// squared distances would overflow T (|x| > sqrt(max(T) / 4n)).
-template <typename T>
-RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture,
-                                LogProbOutput output, const PassOptions& options = {});
-
-/// Diagnostic: the components whose float64 passes take the quadratic-feature products (full
-/// covariance, 5 to 64 features, mean within a Mahalanobis distance of about 316 of the
-/// mixture's centre); the others take the centred kernels. Results do not depend on it beyond
-/// rounding.
-std::vector<Index> quadratic_path_components(const Mixture& mixture);
-
-/// What pruned_query_block() found for one block of rows.
-struct PrunedQueryBlock {
-  Index bound_features = 0;  ///< leading features of the bound; 0: this mixture never prunes
-  bool pass_prunes = false;  ///< whether a pass over all of X would prune (see pruning_pays)
-  bool pruned = false;       ///< false: the pass computes this block's log-densities in full
-  RowMatrix<double> log_prob;  ///< pruned: (rows, k) the log-densities computed, -inf elsewhere
-};
-
-/// Diagnostic: how log_prob_pass() computes the labels (output Labels) or scores (ScoreSamples)
-/// of X for a full mixture of 32 or more features: whether it prunes at all, and how it would
-/// prune the first rows (at most one block of 1024), computing only the log-densities that a
-/// bound from the leading features cannot rule out.
-template <typename T>
-PrunedQueryBlock pruned_query_block(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture,
-                                    LogProbOutput output);
 
 }  // namespace gaussmix

@@ -10,5 +10,6 @@
 #include "gaussmix/mixture.hpp"
 #include "gaussmix/model.hpp"
 #include "gaussmix/prior.hpp"
+#include "gaussmix/queries.hpp"
 #include "gaussmix/stats.hpp"
 #include "gaussmix/types.hpp"

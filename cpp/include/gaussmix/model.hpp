@@ -1,7 +1,7 @@
 // The public C++ API: fit options with scikit-learn's defaults and a fitted-model type.
 #pragma once
 
-#include "gaussmix/accumulate.hpp"
+#include "gaussmix/queries.hpp"
 #include "gaussmix/errors.hpp"
 #include "gaussmix/mixture.hpp"
 #include "gaussmix/prior.hpp"

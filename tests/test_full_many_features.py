@@ -1,6 +1,7 @@
-"""The quadratic-feature kernel of float64 full covariances (33 to 64 features): which components
-take it, and its sums against a plain float64 numpy pass, alone, split with the centred kernels
-in one mixture, and with blocks that fall back to the centred kernels."""
+"""Full covariances with many features (33 to 64, where a quadratic-feature expansion once ran):
+the fused kernels' sums against a plain float64 numpy pass, for overlapping clusters, for tight
+clusters far from each other and from the centre (which an expansion about one point would lose
+the digits of), with huge values in a block, and for any thread count."""
 
 import numpy as np
 import pytest
@@ -61,65 +62,38 @@ def overlapping_mixture(n, k, seed):
 
 
 @pytest.mark.parametrize("n, k", [(33, 3), (40, 6), (48, 16), (64, 3)])
-def test_every_component_quadratic_matches_reference(n, k):
+def test_overlapping_clusters_match_reference(n, k):
     mixture = overlapping_mixture(n, k, seed=n)
-    assert _core.quadratic_path_components(mixture) == list(range(k))
     X = sample(mixture, 3000, seed=1)
     assert_pass_matches_reference(X, mixture)
 
 
-# Up to 32 features the fused centred kernels are faster than the expansion, and exact.
-@pytest.mark.parametrize("n", [2, 4, 5, 16, 32, 65])
-def test_outside_its_feature_range_no_component_is_quadratic(n):
-    assert _core.quadratic_path_components(overlapping_mixture(n, 3, seed=0)) == []
-
-
-@pytest.mark.parametrize("covariance_type", ["tied", "diag", "spherical"])
-def test_only_full_covariances_take_it(covariance_type):
-    n, k = 8, 3
-    storage = {"tied": np.eye(n), "diag": np.ones((k, n)), "spherical": np.ones((k, 1))}
-    mixture = _core.Mixture.from_covariances(
-        getattr(_core.CovarianceType, covariance_type), np.full(k, 1 / k),
-        np.zeros((k, n)) + np.arange(k)[:, None], storage[covariance_type])
-    assert _core.quadratic_path_components(mixture) == []
-
-
 def far_tight_pair_mixture(n=36):
     """A wide cluster at the origin and two tight ones 20 away on either side of it in every
-    feature (200 and 2000 of their own spreads). No expansion point suits both tight ones: it
-    settles near the tighter, and the other is computed centred beside the two quadratic ones."""
+    feature (200 and 2000 of their own spreads)."""
     return full_mixture([0.5, 0.3, 0.2], np.array([[0.0] * n, [20.0] * n, [-20.0] * n]),
                         [np.eye(n), 0.01 * np.eye(n), 1e-4 * np.eye(n)])
 
 
-def test_far_tight_component_takes_the_centred_products_beside_quadratic_ones():
-    mixture = far_tight_pair_mixture()
-    assert _core.quadratic_path_components(mixture) == [0, 2]
-    X = sample(mixture, 4000, seed=2)
-    assert_pass_matches_reference(X, mixture)
+def test_far_tight_components_match_reference():
+    X = sample(far_tight_pair_mixture(), 4000, seed=2)
+    assert_pass_matches_reference(X, far_tight_pair_mixture())
 
 
-def test_expansion_point_follows_a_far_tight_component():
+def test_a_tight_component_far_from_the_others_matches_reference():
     n = 36
-    # The tight component (spread 0.1) sits 30 from the others in every feature. About the
-    # weighted mean of the means its offset would be 2.5e6, beyond kQuadraticMaxOffset (about 6
-    # digits lost). The
-    # expansion point minimises the summed offsets, which puts it near the tight mean, and all
-    # three take the quadratic path with their sums exact to the reference's tolerance.
     mixture = full_mixture([0.45, 0.45, 0.1], np.array([[0.0] * n, [1.0] * n, [30.0] * n]),
                            [np.eye(n), 2.0 * np.eye(n), 0.01 * np.eye(n)])
-    assert _core.quadratic_path_components(mixture) == [0, 1, 2]
     X = sample(mixture, 4000, seed=2)
     assert_pass_matches_reference(X, mixture)
 
 
-def test_split_is_accurate_where_the_expansion_alone_would_not_be():
+def test_tight_clusters_far_apart_keep_their_covariances():
     n = 34
     # Tight clusters (spread 1e-3) 1e3 apart: the outer two lie ~1e12 squared spreads from the
-    # centre, where the expansion would keep none of their digits; only the middle one takes it.
+    # centre, where an expansion about it would keep none of their digits.
     means = np.array([[0.0] * n, [1e3] * n, [-1e3] * n])
     mixture = full_mixture([1 / 3] * 3, means, [1e-6 * np.eye(n)] * 3)
-    assert _core.quadratic_path_components(mixture) == [0]
     X = sample(mixture, 3000, seed=3)
     stats = _core.accumulate(X, np.empty(0), mixture, _core.PassOptions(2))
     cov = _core.maximize(stats, 0.0).covariances
@@ -129,20 +103,19 @@ def test_split_is_accurate_where_the_expansion_alone_would_not_be():
                         rtol=1e-9, atol=1e-15)
 
 
-def test_block_with_huge_values_falls_back_and_stays_exact():
+def test_block_with_huge_values_stays_exact():
     n, k = 36, 3
     mixture = overlapping_mixture(n, k, seed=5)
     X = sample(mixture, 5000, seed=4)
-    # One row far beyond where squares of squares are safe: its block takes the centred kernels
-    # (every component), the other blocks stay quadratic, and the sums still match.
+    # One row far beyond where squares of squares would be safe: the sums still match.
     X[2500] = 1e130
     assert_pass_matches_reference(X, mixture, rtol=1e-8)
 
 
-def test_quadratic_path_results_do_not_depend_on_thread_count():
+def test_results_do_not_depend_on_thread_count():
     mixture = far_tight_pair_mixture()
     X = sample(mixture, 20000, seed=6)
-    X[777] = 1e130  # one fallback block among quadratic ones
+    X[777] = 1e130  # one block with a huge value among ordinary ones
     runs = [_core.accumulate(X, np.empty(0), mixture, _core.PassOptions(t)) for t in (1, 2, 3)]
     for other in runs[1:]:
         assert_array_equal(other.s2, runs[0].s2)

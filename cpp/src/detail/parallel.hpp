@@ -7,6 +7,8 @@
 #include <atomic>
 #include <exception>
 #include <functional>
+#include <memory>
+#include <vector>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -58,6 +60,31 @@ inline bool is_calling_thread() {
   return true;
 #endif
 }
+
+/// One object per thread of a parallel pass, made by `make` the first time that thread asks
+/// for it (threads of one pass each own theirs: kernels with their scratch buffers).
+template <class T>
+class PerThread {
+ public:
+  PerThread(int n_threads, std::function<std::unique_ptr<T>()> make)
+      : slots_(static_cast<std::size_t>(std::max(1, resolve_threads(n_threads)))), make_(std::move(make)) {}
+
+  /// The calling thread's object (its index in the current parallel region).
+  T& local() {
+#ifdef _OPENMP
+    const auto i = static_cast<std::size_t>(omp_get_thread_num());
+#else
+    const std::size_t i = 0;
+#endif
+    auto& slot = slots_.at(i);
+    if (!slot) slot = make_();
+    return *slot;
+  }
+
+ private:
+  std::vector<std::unique_ptr<T>> slots_;
+  std::function<std::unique_ptr<T>()> make_;
+};
 
 /// Calls should_stop, if any, when on the calling thread: the passes call it once per block of
 /// rows, so that an interrupt is seen within one block even when a slot is long (a large pass,

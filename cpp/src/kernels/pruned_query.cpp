@@ -2,10 +2,9 @@
 //
 // A query that reduces each row to its largest log-density (predict) or to the terms near it
 // (score_samples) needs few of the k log-densities exactly once the clusters are apart. The
-// bound costs k h^2 multiply-adds a row where the whole values cost about k n^2 / 2 (quadratic
-// path and centred kernels alike); each row then pays n (n - h) more per surviving component,
-// usually one or two.
-#include "gaussmix/detail/pruned_query.hpp"
+// bound costs k h^2 multiply-adds a row where the whole values cost about k n^2 / 2; each row
+// then pays n (n - h) more per surviving component, usually one or two.
+#include "kernels/pruned_query.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -37,13 +36,8 @@ constexpr Index kProbeSurvivorShare = 8;  // one in eight
 constexpr Index kMaxFirstSurvivorShare = 2;
 
 template <typename T>
-Index second_bound_features(const Prepared<T>& p, Index h) {
+Index second_bound_features(const FullFactors<T>& p, Index h) {
   return 2 * h <= p.n - p.n / 4 ? 2 * h : 0;
-}
-
-template <class M>
-void grow(M& m, Index r, Index c) {
-  if (m.rows() != r || m.cols() != c) m.resize(r, c);
 }
 
 // out[w] = sum_{j < count} (y[j*g + w] - off[j*g + w])^2 for w < W: the partial squared norms of
@@ -63,7 +57,7 @@ inline void partial_squared_norms(const T* y, const T* off, Index g, Index count
 // ws.partial: for every row of ws.xc and component, the squared norm of the first h columns of
 // (x - m_c) U_c, from the first h features alone.
 template <typename T>
-void bound_terms(const Prepared<T>& p, Index h, Index m, PrunedWorkspace<T>& ws) {
+void bound_terms(const FullFactors<T>& p, Index h, Index m, PrunedWorkspace<T>& ws) {
   const Index n = p.n, k = p.k;
   for (Index s = 0; s < m; s += kBoundRows) {
     const Index rows = std::min(kBoundRows, m - s);
@@ -90,7 +84,7 @@ void bound_terms(const Prepared<T>& p, Index h, Index m, PrunedWorkspace<T>& ws)
 // is log_norm - 1/2 (partial + rest) with rest >= 0, never above it in floating point either
 // (halving is exact and every step rounds monotonically).
 template <typename T>
-inline T upper_bound(const Prepared<T>& p, const PrunedWorkspace<T>& ws, Index i, Index c) {
+inline T upper_bound(const FullFactors<T>& p, const PrunedWorkspace<T>& ws, Index i, Index c) {
   return p.log_norm[c] - T(0.5) * ws.partial(i, c);
 }
 
@@ -116,7 +110,7 @@ Index list_by_component(Index m, Index k, PrunedWorkspace<T>& ws, Wanted&& wante
 // columns of U_c in one product; column j is zero below row j, so no column needs features
 // beyond `to`, and (16 columns or more) the first half of them only up to its last column.
 template <typename T, class Visit>
-void listed_column_norms(const Prepared<T>& p, Index from, Index to, PrunedWorkspace<T>& ws,
+void listed_column_norms(const FullFactors<T>& p, Index from, Index to, PrunedWorkspace<T>& ws,
                          Visit&& visit) {
   using Strided = Eigen::Map<const RowMatrix<T>, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
   const Index n = p.n, k = p.k, cols = to - from, half = cols / 2;
@@ -155,14 +149,14 @@ void listed_column_norms(const Prepared<T>& p, Index from, Index to, PrunedWorks
 
 // Adds the squares of columns [h, h2) to the listed pairs' bounds (ws.partial).
 template <typename T>
-void tighten_listed_bounds(const Prepared<T>& p, Index h, Index h2, PrunedWorkspace<T>& ws) {
+void tighten_listed_bounds(const FullFactors<T>& p, Index h, Index h2, PrunedWorkspace<T>& ws) {
   listed_column_norms(p, h, h2, ws, [&](Index i, Index c, T s) { ws.partial(i, c) += s; });
 }
 
 // The whole log-density of every listed pair into out, from its bound's squares (ws.partial,
 // columns up to `from`) and those of the remaining columns.
 template <typename T>
-void listed_log_densities(const Prepared<T>& p, Index from, PrunedWorkspace<T>& ws,
+void listed_log_densities(const FullFactors<T>& p, Index from, PrunedWorkspace<T>& ws,
                           Eigen::Ref<RowMatrix<T>> out) {
   listed_column_norms(p, from, p.n, ws, [&](Index i, Index c, T rest) {
     out(i, c) = p.log_norm[c] - T(0.5) * (ws.partial(i, c) + rest);
@@ -186,14 +180,14 @@ Index compact_listed(Index k, PrunedWorkspace<T>& ws, Keep&& keep) {
 }  // namespace
 
 template <typename T>
-Index pruning_features(const Prepared<T>& p, bool scores) {
+Index pruning_features(const FullFactors<T>& p, bool scores) {
   // With fewer features the bound's product is too thin and the second pass's bookkeeping costs
   // more than the work it saves: for double below 32 (config B, n = 16: labels 10% slower, with
   // h = n / 2), for float, whose fused centred kernels run at twice double's rate, below 56
   // (m = 5e4, two threads, labels pruned -> not: n = 40, k = 16 25 -> 16 ms; n = 48, k = 32
   // 41 -> 35; n = 56, k = 16 22 -> 21; n = 64, k = 32 33 -> 64).
   const Index min_features = std::is_same<T, float>::value ? 56 : 32;
-  if (p.type != CovarianceType::Full || p.n < min_features || p.k < 4) return 0;
+  if (p.n < min_features || p.k < 4) return 0;
   // Labels: a quarter of the features, a sixteenth of the centred kernels' work. Scores keep
   // every term within the score cut, which a bound from 8 features leaves to most components
   // unless the clusters lie far apart: at least 16 (measured at n = 32, k = 16: 8 features made
@@ -203,21 +197,19 @@ Index pruning_features(const Prepared<T>& p, bool scores) {
 }
 
 template <typename T>
-PrunedWorkspace<T>& pruned_workspace(const Prepared<T>& p, Index h) {
-  thread_local PrunedWorkspace<T> ws;
+void PrunedWorkspace<T>::reserve(const FullFactors<T>& p, Index h) {
   const Index rows = kPrunedBlockRows, n = p.n, k = p.k;
-  grow(ws.xc, rows, n);
-  grow(ws.partial, rows, k);
-  grow(ws.bound_y, kBoundRows, h * p.group);
-  grow(ws.gathered, rows, n);
-  grow(ws.tail, rows, n - h);
-  grow(ws.log_prob, rows, k);
-  grow(ws.threshold, rows, 1);
-  ws.candidate.resize(rows);
-  ws.first.resize(k + 1);
-  ws.cursor.resize(k + 1);
-  ws.order.resize(rows * k);
-  return ws;
+  grow(xc, rows, n);
+  grow(partial, rows, k);
+  grow(bound_y, kBoundRows, h * p.group);
+  grow(gathered, rows, n);
+  grow(tail, rows, n - h);
+  grow(log_prob, rows, k);
+  grow(threshold, rows, 1);
+  candidate.resize(rows);
+  first.resize(k + 1);
+  cursor.resize(k + 1);
+  order.resize(rows * k);
 }
 
 namespace {
@@ -228,7 +220,7 @@ namespace {
 // where a row's largest is not finite (NaN or -inf: nothing to prune against; the full
 // computation reports it), or m k where too many survive the first bound.
 template <typename T>
-Index bound_and_list_survivors(const Prepared<T>& p, Index h, T cut,
+Index bound_and_list_survivors(const FullFactors<T>& p, Index h, T cut,
                                const Eigen::Ref<const RowMatrix<T>>& rows, PrunedWorkspace<T>& ws,
                                Eigen::Ref<RowMatrix<T>> out) {
   const Index m = rows.rows(), k = p.k;
@@ -276,7 +268,7 @@ Index bound_and_list_survivors(const Prepared<T>& p, Index h, T cut,
 }  // namespace
 
 template <typename T>
-bool pruned_log_prob_block(const Prepared<T>& p, Index h, T cut,
+bool pruned_log_prob_block(const FullFactors<T>& p, Index h, T cut,
                            const Eigen::Ref<const RowMatrix<T>>& rows, PrunedWorkspace<T>& ws,
                            Eigen::Ref<RowMatrix<T>> out) {
   const Index survivors = bound_and_list_survivors(p, h, cut, rows, ws, out);
@@ -287,7 +279,7 @@ bool pruned_log_prob_block(const Prepared<T>& p, Index h, T cut,
 }
 
 template <typename T>
-bool pruning_pays(const Prepared<T>& p, Index h, T cut, const Eigen::Ref<const RowMatrix<T>>& X,
+bool pruning_pays(const FullFactors<T>& p, Index h, T cut, const Eigen::Ref<const RowMatrix<T>>& X,
                   PrunedWorkspace<T>& ws) {
   const Index m = X.rows(), rows = std::min(m, kProbeRows);
   if (rows == 0) return false;
@@ -299,12 +291,12 @@ bool pruning_pays(const Prepared<T>& p, Index h, T cut, const Eigen::Ref<const R
 }
 
 #define GAUSSMIX_INSTANTIATE(T)                                                                    \
-  template Index pruning_features<T>(const Prepared<T>&, bool);                                          \
-  template PrunedWorkspace<T>& pruned_workspace<T>(const Prepared<T>&, Index);                     \
-  template bool pruned_log_prob_block<T>(const Prepared<T>&, Index, T,                             \
+  template Index pruning_features<T>(const FullFactors<T>&, bool);                                          \
+  template struct PrunedWorkspace<T>;                                                              \
+  template bool pruned_log_prob_block<T>(const FullFactors<T>&, Index, T,                             \
                                          const Eigen::Ref<const RowMatrix<T>>&,                    \
                                          PrunedWorkspace<T>&, Eigen::Ref<RowMatrix<T>>);      \
-  template bool pruning_pays<T>(const Prepared<T>&, Index, T, const Eigen::Ref<const RowMatrix<T>>&, \
+  template bool pruning_pays<T>(const FullFactors<T>&, Index, T, const Eigen::Ref<const RowMatrix<T>>&, \
                                 PrunedWorkspace<T>&);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)

@@ -3,7 +3,7 @@
 // components it cannot rule out get the whole product (internal).
 #pragma once
 
-#include "gaussmix/detail/covariance.hpp"
+#include "kernels/full_factors.hpp"
 
 #include <vector>
 
@@ -17,11 +17,15 @@ constexpr Index kPrunedBlockRows = 1024;
 /// score) query's log-densities, or 0 where pruning does not pay (not full covariance, too few
 /// features or components).
 template <typename T>
-Index pruning_features(const Prepared<T>& prep, bool scores);
+Index pruning_features(const FullFactors<T>& factors, bool scores);
 
-/// Scratch buffers of one thread for pruned queries, sized for blocks of kPrunedBlockRows rows.
+/// Scratch buffers of one thread's kernel for pruned queries, sized for blocks of
+/// kPrunedBlockRows rows by reserve().
 template <typename T>
 struct PrunedWorkspace {
+  /// Sizes every buffer for factors and a bound of h features.
+  void reserve(const FullFactors<T>& factors, Index h);
+
   RowMatrix<T> xc;        ///< (rows, n) the centred block
   RowMatrix<T> partial;   ///< (rows, k) sums of squares over the first h features
   RowMatrix<T> bound_y;   ///< (sub-block rows, h * group) products of the bound
@@ -35,10 +39,6 @@ struct PrunedWorkspace {
   std::vector<Index> cursor;      ///< (k + 1) scratch of the sorting into `order`
 };
 
-/// This thread's pruned workspace, sized for prep and h.
-template <typename T>
-PrunedWorkspace<T>& pruned_workspace(const Prepared<T>& prep, Index h);
-
 /// log weight_c + log N(x_i | c) of a block of rows (uncentred, values already checked) into out
 /// wherever it can matter, -inf elsewhere: the squared norm of the first h columns of
 /// (x - m_c) U_c is a lower bound of the whole (U_c is upper triangular, so they need only the
@@ -51,14 +51,14 @@ PrunedWorkspace<T>& pruned_workspace(const Prepared<T>& prep, Index h);
 /// components survive that pruning would cost more than it saves, or where a row's largest is not
 /// finite: the caller then computes the block in full.
 template <typename T>
-bool pruned_log_prob_block(const Prepared<T>& prep, Index h, T cut,
+bool pruned_log_prob_block(const FullFactors<T>& factors, Index h, T cut,
                            const Eigen::Ref<const RowMatrix<T>>& rows, PrunedWorkspace<T>& ws,
                            Eigen::Ref<RowMatrix<T>> out);
 
 /// Whether a pruned pass over X pays: on a sample of X's rows, evenly spaced, few enough
 /// components survive the bound (X's values unchecked: non-finite ones make it false).
 template <typename T>
-bool pruning_pays(const Prepared<T>& prep, Index h, T cut, const Eigen::Ref<const RowMatrix<T>>& X,
+bool pruning_pays(const FullFactors<T>& factors, Index h, T cut, const Eigen::Ref<const RowMatrix<T>>& X,
                   PrunedWorkspace<T>& ws);
 
 }  // namespace gaussmix::detail
