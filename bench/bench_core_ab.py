@@ -35,10 +35,15 @@ def load_core(path):
 
 def core_mixture(core, cov_type, weights, means, covs):
     n = means.shape[1]
-    storage = {"full": lambda c: c.reshape(-1, n), "tied": lambda c: c,
-               "diag": lambda c: c, "spherical": lambda c: c.reshape(-1, 1)}[cov_type](covs)
-    return core.Mixture.from_covariances(getattr(core.CovarianceType, cov_type), weights, means,
-                                         np.ascontiguousarray(storage))
+    storage = {
+        "full": lambda c: c.reshape(-1, n),
+        "tied": lambda c: c,
+        "diag": lambda c: c,
+        "spherical": lambda c: c.reshape(-1, 1),
+    }[cov_type](covs)
+    return core.Mixture.from_covariances(
+        getattr(core.CovarianceType, cov_type), weights, means, np.ascontiguousarray(storage)
+    )
 
 
 def worker(path, connection):
@@ -49,31 +54,36 @@ def worker(path, connection):
     from _data import initial_parameters, make_data
 
     X = mixture = None
+    what = "em"
     while True:
         message = connection.recv()
         if message is None:
             return
         if message[0] == "setup":
-            _, m, n, k, cov_type, dtype, threads = message
+            _, m, n, k, cov_type, dtype, threads, what = message
             X64 = make_data(m, n, k, seed=0)
             X = np.ascontiguousarray(X64, dtype=dtype)
             mixture = core_mixture(core, cov_type, *initial_parameters(X64, k, cov_type, seed=0))
-            one_pass(core, X, mixture, threads)  # warm-up: pages touched
+            one_pass(core, X, mixture, threads, what)  # warm-up: pages touched
             connection.send("ready")
         else:
-            connection.send(one_pass(core, X, mixture, threads))
+            connection.send(one_pass(core, X, mixture, threads, what))
 
 
-def one_pass(core, X, mixture, threads):
+def one_pass(core, X, mixture, threads, what="em"):
+    """Seconds of one EM pass (accumulate, then maximize) or of one query pass."""
     start = time.perf_counter()
-    stats = core.accumulate(X, np.empty(0), mixture, core.PassOptions(threads))
-    core.maximize(stats, 1e-6)
+    if what == "em":
+        stats = core.accumulate(X, np.empty(0), mixture, core.PassOptions(threads))
+        core.maximize(stats, 1e-6)
+    else:
+        core.log_prob(X, mixture, what, threads)
     return time.perf_counter() - start
 
 
-def bench_shape(workers, m, n, k, cov_type, dtype, threads, rounds):
+def bench_shape(workers, m, n, k, cov_type, dtype, threads, rounds, what):
     for w in workers:
-        w.send(("setup", m, n, k, cov_type, dtype, threads))
+        w.send(("setup", m, n, k, cov_type, dtype, threads, what))
         w.recv()
     times = [[] for _ in workers]
     for r in range(rounds):
@@ -93,9 +103,16 @@ def main(argv=None):
     p.add_argument("--dtype", choices=["float64", "float32", "both"], default="both")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=7)
+    p.add_argument(
+        "--what",
+        default="em",
+        choices=["em", "predict", "score_samples", "predict_proba"],
+        help="an EM pass (accumulate + maximize) or one of the per-row queries",
+    )
     args = p.parse_args(argv)
     sys.path.insert(0, HERE)
     from _data import CONFIGS as configs
+
     context = multiprocessing.get_context("spawn")
     workers, processes = [], []
     for path in (args.before, args.after):
@@ -109,13 +126,20 @@ def main(argv=None):
         m, n, k, cov_type = text.split(",")
         shapes.append((f"{m}x{n} k={k}", int(m), int(n), int(k), cov_type))
     dtypes = ["float64", "float32"] if args.dtype == "both" else [args.dtype]
-    print(f"{'shape':<18} {'cov':<9} {'dtype':<8} {'before s':>9} {'after s':>9} {'after/before':>12}")
+    print(f"{args.what}, {args.threads} thread(s), median of {args.rounds}")
+    print(
+        f"{'shape':<18} {'cov':<9} {'dtype':<8} {'before s':>9} {'after s':>9} {'after/before':>12}"
+    )
     for name, m, n, k, cov_type in shapes:
         for dtype in dtypes:
-            before, after = bench_shape(workers, m, n, k, cov_type, np.dtype(dtype), args.threads,
-                                        args.rounds)
-            print(f"{name:<18} {cov_type:<9} {dtype:<8} {before:9.4f} {after:9.4f} "
-                  f"{after / before:12.3f}", flush=True)
+            before, after = bench_shape(
+                workers, m, n, k, cov_type, np.dtype(dtype), args.threads, args.rounds, args.what
+            )
+            print(
+                f"{name:<18} {cov_type:<9} {dtype:<8} {before:9.4f} {after:9.4f} "
+                f"{after / before:12.3f}",
+                flush=True,
+            )
     for w, process in zip(workers, processes):
         w.send(None)
         process.join()

@@ -26,17 +26,14 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 try:  # an installed package (or one on PYTHONPATH) first
-    from gaussmix import GaussianMixture
-    from gaussmix import _core
+    from gaussmix import GaussianMixture, _core
 except ImportError:  # else the developer build next to the sources
     for name in [m for m in sys.modules if m == "gaussmix" or m.startswith("gaussmix.")]:
         del sys.modules[name]
     sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
-    from gaussmix import GaussianMixture
-    from gaussmix import _core
+    from gaussmix import GaussianMixture, _core
 
 from _data import CONFIGS, QUICK_DIVISOR, REG_COVAR, initial_parameters, make_data  # noqa: E402
-
 
 # ---------------------------------------------------------------------------------- data & start
 
@@ -273,7 +270,9 @@ def bench_config(name, m, n, k, cov_type, args, rates):
     # scikit-learn, same start, same iterations, BLAS limited to the same threads.
     with thread_limit(thr), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        row["sklearn_s_per_iter"] = median_time(lambda: run_sklearn(X, start, cov_type, it), reps) / it
+        row["sklearn_s_per_iter"] = (
+            median_time(lambda: run_sklearn(X, start, cov_type, it), reps) / it
+        )
         with PeakRSS() as mem:
             sk_bound, sk_model = run_sklearn(X, start, cov_type, it)
         row["sklearn_mem_mb"] = mem.added_mb
@@ -286,7 +285,9 @@ def bench_config(name, m, n, k, cov_type, args, rates):
     row["floor_s_per_iter"] = flops / (rates["float64"] * 1e9)
     row["gaussmix_x_floor"] = row["gaussmix_s_per_iter"] / row["floor_s_per_iter"]
     row["sklearn_x_floor"] = row["sklearn_s_per_iter"] / row["floor_s_per_iter"]
-    row["gaussmix_f32_x_floor"] = row["gaussmix_f32_s_per_iter"] / (flops / (rates["float32"] * 1e9))
+    row["gaussmix_f32_x_floor"] = row["gaussmix_f32_s_per_iter"] / (
+        flops / (rates["float32"] * 1e9)
+    )
 
     # Queries on the fitted parameters of the same run. A query takes milliseconds, where one
     # burst of load on a shared machine moves a median of 3, so at least 7 timings each.
@@ -294,8 +295,8 @@ def bench_config(name, m, n, k, cov_type, args, rates):
     query_reps = max(reps, 7)
     with thread_limit(thr):
         for method in ("predict", "score_samples"):
-            t_gm = median_time(lambda: getattr(ours, method)(X), query_reps)
-            t_sk = median_time(lambda: getattr(sk_model, method)(X), query_reps)
+            t_gm = median_time(lambda method=method: getattr(ours, method)(X), query_reps)
+            t_sk = median_time(lambda method=method: getattr(sk_model, method)(X), query_reps)
             row[f"{method}_gaussmix_s"] = t_gm
             row[f"{method}_sklearn_s"] = t_sk
             row[f"{method}_speedup"] = t_sk / t_gm
@@ -317,8 +318,9 @@ def _bench_default_fit(row, X, k, cov_type, args):
     from sklearn.mixture import GaussianMixture as SkGM
 
     thr = args.threads
-    ours = GaussianMixture(n_components=k, covariance_type=cov_type, random_state=args.seed,
-                           n_threads=thr)
+    ours = GaussianMixture(
+        n_components=k, covariance_type=cov_type, random_state=args.seed, n_threads=thr
+    )
     theirs = SkGM(n_components=k, covariance_type=cov_type, random_state=args.seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -339,7 +341,9 @@ def _bench_default_fit(row, X, k, cov_type, args):
 def _bench_peers(row, X, start, cov_type, args):
     it = args.iters
     if try_import("cv2") is not None and cov_type in ("full", "diag"):
-        row["opencv_s_per_iter"] = median_time(lambda: run_opencv(X, start, cov_type, it), args.repeats) / it
+        row["opencv_s_per_iter"] = (
+            median_time(lambda: run_opencv(X, start, cov_type, it), args.repeats) / it
+        )
     else:
         row["opencv_s_per_iter"] = None
 
@@ -400,14 +404,25 @@ def format_table(rows):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--configs", default="ABCDE", help="which configs to run, e.g. BDE")
-    p.add_argument("--iters", type=int, default=None, help="EM iterations per timing (default 5, quick 2)")
-    p.add_argument("--repeats", type=int, default=3, help="timings per measurement; the median is kept")
+    p.add_argument(
+        "--iters", type=int, default=None, help="EM iterations per timing (default 5, quick 2)"
+    )
+    p.add_argument(
+        "--repeats", type=int, default=3, help="timings per measurement; the median is kept"
+    )
     p.add_argument("--threads", type=int, default=2, help="threads for gaussmix and BLAS")
-    p.add_argument("--fit-configs", default="BD",
-                   help="configs that also time a default fit end to end ('' for none)")
-    p.add_argument("--quick", action="store_true", help=f"m divided by {QUICK_DIVISOR}: a smoke test")
+    p.add_argument(
+        "--fit-configs",
+        default="BD",
+        help="configs that also time a default fit end to end ('' for none)",
+    )
+    p.add_argument(
+        "--quick", action="store_true", help=f"m divided by {QUICK_DIVISOR}: a smoke test"
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
@@ -431,8 +446,10 @@ def main(argv=None):
     if try_import("mlpack") is None:
         notes.append("mlpack not importable: skipped")
     else:
-        notes.append("mlpack importable, but its Python binding cannot start EM from given "
-                     "parameters: not timed")
+        notes.append(
+            "mlpack importable, but its Python binding cannot start EM from given "
+            "parameters: not timed"
+        )
 
     with StolenTime() as stolen:
         rates = {
@@ -463,18 +480,29 @@ def main(argv=None):
         "steal_fraction": stolen.fraction,
         "sklearn_version": sklearn.__version__,
         "numpy_version": np.__version__,
-        "command": "python bench/bench_em.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": "python bench/bench_em.py "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
         "notes": notes,
     }
     if args.json:
         print(json.dumps({"meta": meta, "results": rows}, indent=2))
         return
-    print(f"# {meta['date_utc']} UTC, {meta['cpu_count']} CPUs, {args.threads} threads, "
-          f"{args.iters} iterations x median of {args.repeats}, scikit-learn {sklearn.__version__}")
-    print(f"# GEMM rate: float64 {rates['float64']:.1f} GFLOP/s, float32 {rates['float32']:.1f} GFLOP/s")
+    print(
+        f"# {meta['date_utc']} UTC, {meta['cpu_count']} CPUs, {args.threads} threads, "
+        f"{args.iters} iterations x median of {args.repeats}, scikit-learn {sklearn.__version__}"
+    )
+    print(
+        f"# GEMM rate: float64 {rates['float64']:.1f} GFLOP/s, float32 {rates['float32']:.1f} GFLOP/s"
+    )
     if stolen.fraction is not None:
-        print(f"# CPU time stolen by the hypervisor during the run: {100 * stolen.fraction:.1f}%"
-              + (" (disturbed: compare ratios within this run only)" if stolen.fraction > 0.03 else ""))
+        print(
+            f"# CPU time stolen by the hypervisor during the run: {100 * stolen.fraction:.1f}%"
+            + (
+                " (disturbed: compare ratios within this run only)"
+                if stolen.fraction > 0.03
+                else ""
+            )
+        )
     print(format_table(rows))
     for note in notes:
         print(f"# {note}")

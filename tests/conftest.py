@@ -44,7 +44,9 @@ def full_core_mixture(weights, means, covariances):
 
     n = np.asarray(means).shape[1]
     return _core.Mixture.from_covariances(
-        _core.CovarianceType.full, np.asarray(weights, float), np.asarray(means, float),
+        _core.CovarianceType.full,
+        np.asarray(weights, float),
+        np.asarray(means, float),
         np.ascontiguousarray(np.vstack(covariances).reshape(-1, n)),
     )
 
@@ -72,6 +74,19 @@ def blobs():
 def iris():
     sklearn_datasets = pytest.importorskip("sklearn.datasets")
     return sklearn_datasets.load_iris().data
+
+
+# The quick inner loop is `python -m pytest -m "not slow"` (well under a minute); the test
+# command runs everything. Slow are the tests that build C++ with CMake (every test using the
+# fixtures below, marked here), the benchmark smoke test, the lint and type checks, and the
+# thread, GIL and Ctrl-C tests (marked in their modules).
+_NATIVE_FIXTURES = {"native_build", "cli_from_cmake_install", "cli_from_wheel", "cmake_tools"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _NATIVE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 # Session fixtures that build the C++ library, its tests and the example program (used by

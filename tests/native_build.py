@@ -29,14 +29,20 @@ def _tool(module_name, attribute, executable):
         pass
     found = shutil.which(executable)
     if found is None:
-        pytest.fail(f"{executable} is needed to build the C++ tests; install the test extra "
-                    "(pip install '.[test]').")
+        pytest.fail(
+            f"{executable} is needed to build the C++ tests; install the test extra "
+            "(pip install '.[test]')."
+        )
     return found
 
 
 def eigen_prefixes():
     """Prefixes holding Eigen's CMake package from the cmeel-eigen wheel, along sys.path."""
-    return [str(Path(p) / "cmeel.prefix") for p in sys.path if (Path(p or ".") / "cmeel.prefix").is_dir()]
+    return [
+        str(Path(p) / "cmeel.prefix")
+        for p in sys.path
+        if (Path(p or ".") / "cmeel.prefix").is_dir()
+    ]
 
 
 class Tools:
@@ -50,13 +56,25 @@ class Tools:
         """Runs a command; on failure the test fails with its output."""
         proc = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True)
         if proc.returncode != 0:
-            pytest.fail(f"command failed ({proc.returncode}): {' '.join(map(str, args))}\n"
-                        f"{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}")
+            pytest.fail(
+                f"command failed ({proc.returncode}): {' '.join(map(str, args))}\n"
+                f"{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
+            )
         return proc
 
     def configure(self, source, build, *defines):
-        return self.run(self.cmake, "-S", source, "-B", build, "-G", "Ninja",
-                        f"-DCMAKE_MAKE_PROGRAM={self.ninja}", "-DCMAKE_BUILD_TYPE=Release", *defines)
+        return self.run(
+            self.cmake,
+            "-S",
+            source,
+            "-B",
+            build,
+            "-G",
+            "Ninja",
+            f"-DCMAKE_MAKE_PROGRAM={self.ninja}",
+            "-DCMAKE_BUILD_TYPE=Release",
+            *defines,
+        )
 
     def build(self, build):
         return self.run(self.cmake, "--build", build, "--parallel", self.jobs)
@@ -65,8 +83,18 @@ class Tools:
 def _cached_configure(tools, build_dir, *defines):
     """Configure into a cached folder; a cache CMake refuses (another CMake or generator, a moved
     tree) is started over once."""
-    args = [tools.cmake, "-S", ROOT, "-B", build_dir, "-G", "Ninja", f"-DCMAKE_MAKE_PROGRAM={tools.ninja}",
-            "-DCMAKE_BUILD_TYPE=Release", *defines]
+    args = [
+        tools.cmake,
+        "-S",
+        ROOT,
+        "-B",
+        build_dir,
+        "-G",
+        "Ninja",
+        f"-DCMAKE_MAKE_PROGRAM={tools.ninja}",
+        "-DCMAKE_BUILD_TYPE=Release",
+        *defines,
+    ]
     if build_dir.exists():
         proc = subprocess.run([str(a) for a in args], capture_output=True, text=True)
         if proc.returncode == 0:
@@ -89,8 +117,16 @@ def native_build(cmake_tools):
     build_dir = NATIVE_DIR / "build"
     prefix = NATIVE_DIR / "prefix"
     prefix_path = ";".join(eigen_prefixes())
-    _cached_configure(cmake_tools, build_dir, "-DGAUSSMIX_BUILD_TESTS=ON", "-DGAUSSMIX_BUILD_PYTHON=OFF",
-                      "-DGAUSSMIX_INSTALL=ON", f"-DCMAKE_PREFIX_PATH={prefix_path}")
+    # Warnings are errors here: the test command is where a new warning must fail.
+    _cached_configure(
+        cmake_tools,
+        build_dir,
+        "-DGAUSSMIX_BUILD_TESTS=ON",
+        "-DGAUSSMIX_BUILD_PYTHON=OFF",
+        "-DGAUSSMIX_INSTALL=ON",
+        "-DGAUSSMIX_WERROR=ON",
+        f"-DCMAKE_PREFIX_PATH={prefix_path}",
+    )
     cmake_tools.build(build_dir)
     if prefix.exists():
         shutil.rmtree(prefix)
@@ -123,11 +159,15 @@ def cli_from_wheel(cmake_tools, tmp_path_factory):
     Only the folder that ``python -m gaussmix --cmake-dir`` prints is given to CMake: the
     package's config must find Eigen (cmeel-eigen beside it) on its own.
     """
-    proc = subprocess.run([sys.executable, "-m", "gaussmix", "--cmake-dir"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gaussmix", "--cmake-dir"], capture_output=True, text=True
+    )
     if proc.returncode != 0:
         assert "carries no C++ library" in proc.stderr
-        pytest.skip("gaussmix is imported from the source tree, which carries no installed C++ "
-                    "library; these cases run against an installed wheel (pip install '.[test]')")
+        pytest.skip(
+            "gaussmix is imported from the source tree, which carries no installed C++ "
+            "library; these cases run against an installed wheel (pip install '.[test]')"
+        )
     cmake_dir = proc.stdout.strip()
     import gaussmix
 
@@ -138,7 +178,9 @@ def cli_from_wheel(cmake_tools, tmp_path_factory):
 def run_cli(cli, *args, check=True):
     proc = subprocess.run([str(cli), *map(str, args)], capture_output=True, text=True)
     if check and proc.returncode != 0:
-        pytest.fail(f"gaussmix_cli {' '.join(map(str, args))} failed ({proc.returncode}): {proc.stderr}")
+        pytest.fail(
+            f"gaussmix_cli {' '.join(map(str, args))} failed ({proc.returncode}): {proc.stderr}"
+        )
     return proc
 
 

@@ -50,15 +50,32 @@ FIT_X_CASES = {
     "three-d": (GOOD.reshape(40, 3, 1), ValueError, "Expected 2D"),
     "scalar": (3.0, ValueError, "got scalar"),
     "complex": (GOOD + 1j, ValueError, "Complex data not supported"),
-    "str-dtype": (np.array([["a", "b"], ["c", "d"], ["e", "f"]]), ValueError, "must contain numbers"),
+    "str-dtype": (
+        np.array([["a", "b"], ["c", "d"], ["e", "f"]]),
+        ValueError,
+        "must contain numbers",
+    ),
     "bytes-dtype": (np.array([[b"a"], [b"b"], [b"c"]]), ValueError, "must contain numbers"),
-    "object-none": (np.array([[None, 1.0], [2.0, None], [1.0, 1.0]], dtype=object), ValueError,
-                    "contains NaN"),
-    "object-str": (np.array([["x", 1.0], [2.0, 3.0], [1.0, 1.0]], dtype=object), ValueError,
-                   "must contain numbers"),
-    "object-dict": (np.array([[{}, 1.0], [2.0, 3.0]], dtype=object), TypeError, "must contain numbers"),
-    "datetime": (np.array([["2020-01-01"], ["2021-01-01"]], dtype="datetime64[D]"), TypeError,
-                 "must contain numbers"),
+    "object-none": (
+        np.array([[None, 1.0], [2.0, None], [1.0, 1.0]], dtype=object),
+        ValueError,
+        "contains NaN",
+    ),
+    "object-str": (
+        np.array([["x", 1.0], [2.0, 3.0], [1.0, 1.0]], dtype=object),
+        ValueError,
+        "must contain numbers",
+    ),
+    "object-dict": (
+        np.array([[{}, 1.0], [2.0, 3.0]], dtype=object),
+        TypeError,
+        "must contain numbers",
+    ),
+    "datetime": (
+        np.array([["2020-01-01"], ["2021-01-01"]], dtype="datetime64[D]"),
+        TypeError,
+        "must contain numbers",
+    ),
     "ragged": ([[1.0, 2.0], [3.0]], ValueError, "could not be converted"),
     "one-sample": (GOOD[:1], ValueError, "minimum of 2 is required"),
     "fewer-samples-than-components": (GOOD[:3], ValueError, "n_samples >= n_components"),
@@ -86,7 +103,11 @@ def test_fit_rejects_sparse_X():
 QUERIES = ("predict", "predict_proba", "score", "score_samples", "bic", "aic")
 
 QUERY_X_CASES = {
-    "wrong-n-features": (GOOD[:, :2], ValueError, "X has 2 features, but GaussianMixture is expecting 3"),
+    "wrong-n-features": (
+        GOOD[:, :2],
+        ValueError,
+        "X has 2 features, but GaussianMixture is expecting 3",
+    ),
     "nan": (_with(np.nan), ValueError, "contains NaN"),
     "inf": (_with(np.inf), ValueError, "contains infinity"),
     "one-d": (GOOD[0].copy(), ValueError, "Expected 2D array, got 1D"),
@@ -120,9 +141,11 @@ def test_queries_name_the_bad_sample_deep_in_a_large_X(fitted, dtype, n_threads)
     # past the first block, in either thread's share, is still found and named.
     big = np.tile(GOOD, (2500, 1)).astype(dtype)  # 100 000 rows
     est = GaussianMixture(2, random_state=0, n_threads=n_threads).fit(GOOD)
-    for row, value, match in [(73_411, np.nan, "contains NaN (sample 73411)"),
-                              (99_999, -np.inf, "contains infinity"),
-                              (5_000, 1e200 if dtype == np.float64 else 1e20, "Rescale the data")]:
+    for row, value, match in [
+        (73_411, np.nan, "contains NaN (sample 73411)"),
+        (99_999, -np.inf, "contains infinity"),
+        (5_000, 1e200 if dtype == np.float64 else 1e20, "Rescale the data"),
+    ]:
         X = big.copy()
         X[row, 1] = value
         for method in ("predict", "predict_proba", "score_samples"):
@@ -181,22 +204,43 @@ PARAM_CASES = {
     "n_threads-float": ({"n_threads": 2.0}, "n_threads must be an integer"),
     "random_state-str": ({"random_state": "seed"}, "random_state must be None, an integer"),
     "prior-unknown-str": ({"prior": "flat"}, "prior must be None, 'default' or a GaussianPrior"),
-    "prior-dict": ({"prior": {"mean": 0}}, "prior must be None, 'default' or a gaussmix.GaussianPrior"),
-    "prior-concentration": ({"prior": GaussianPrior(weight_concentration=0.5)},
-                            "prior weight_concentration must be >= 1"),
-    "prior-mean-precision": ({"prior": GaussianPrior(mean_precision=0.0)},
-                             "prior mean_precision must be > 0"),
-    "prior-dof": ({"prior": GaussianPrior(degrees_of_freedom=1.0)},
-                  "prior degrees_of_freedom must be > 2"),
-    "prior-mean-shape": ({"prior": GaussianPrior(mean=np.zeros(2))},
-                         "prior mean must be a finite vector of shape (3,)"),
-    "prior-mean-nan": ({"prior": GaussianPrior(mean=np.array([0.0, np.nan, 0.0]))},
-                       "prior mean must be a finite vector"),
-    "prior-scale-shape": ({"prior": GaussianPrior(scale=np.eye(2))}, "prior scale must be a scalar"),
-    "prior-scale-inf": ({"prior": GaussianPrior(scale=np.inf)}, "prior scale contains NaN or infinity"),
+    "prior-dict": (
+        {"prior": {"mean": 0}},
+        "prior must be None, 'default' or a gaussmix.GaussianPrior",
+    ),
+    "prior-concentration": (
+        {"prior": GaussianPrior(weight_concentration=0.5)},
+        "prior weight_concentration must be >= 1",
+    ),
+    "prior-mean-precision": (
+        {"prior": GaussianPrior(mean_precision=0.0)},
+        "prior mean_precision must be > 0",
+    ),
+    "prior-dof": (
+        {"prior": GaussianPrior(degrees_of_freedom=1.0)},
+        "prior degrees_of_freedom must be > 2",
+    ),
+    "prior-mean-shape": (
+        {"prior": GaussianPrior(mean=np.zeros(2))},
+        "prior mean must be a finite vector of shape (3,)",
+    ),
+    "prior-mean-nan": (
+        {"prior": GaussianPrior(mean=np.array([0.0, np.nan, 0.0]))},
+        "prior mean must be a finite vector",
+    ),
+    "prior-scale-shape": (
+        {"prior": GaussianPrior(scale=np.eye(2))},
+        "prior scale must be a scalar",
+    ),
+    "prior-scale-inf": (
+        {"prior": GaussianPrior(scale=np.inf)},
+        "prior scale contains NaN or infinity",
+    ),
     "prior-scale-not-pd": ({"prior": GaussianPrior(scale=-np.eye(3))}, "scale"),
-    "prior-huge-weights": ({"prior": "default", "_sample_weight": np.full(40, 1e12)},
-                           "with a prior, weights must lie between"),
+    "prior-huge-weights": (
+        {"prior": "default", "_sample_weight": np.full(40, 1e12)},
+        "with a prior, weights must lie between",
+    ),
 }
 
 
@@ -229,39 +273,104 @@ GOOD_PRECISIONS = {
 NOT_PD = np.array([[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
 
 INIT_CASES = {
-    "weights-shape": ("full", {"weights_init": np.array([0.2, 0.3, 0.5])},
-                      "'weights' should have the shape of (2,), but got (3,)"),
-    "weights-2d": ("full", {"weights_init": np.array([[0.5, 0.5]])}, "'weights' should have the shape"),
-    "weights-negative": ("full", {"weights_init": np.array([-0.5, 1.5])}, "should be in the range [0, 1]"),
-    "weights-not-normalized": ("full", {"weights_init": np.array([0.5, 0.6])}, "should be normalized"),
+    "weights-shape": (
+        "full",
+        {"weights_init": np.array([0.2, 0.3, 0.5])},
+        "'weights' should have the shape of (2,), but got (3,)",
+    ),
+    "weights-2d": (
+        "full",
+        {"weights_init": np.array([[0.5, 0.5]])},
+        "'weights' should have the shape",
+    ),
+    "weights-negative": (
+        "full",
+        {"weights_init": np.array([-0.5, 1.5])},
+        "should be in the range [0, 1]",
+    ),
+    "weights-not-normalized": (
+        "full",
+        {"weights_init": np.array([0.5, 0.6])},
+        "should be normalized",
+    ),
     "weights-nan": ("full", {"weights_init": np.array([np.nan, 0.5])}, "'weights' contains NaN"),
-    "weights-str": ("full", {"weights_init": np.array(["a", "b"])}, "'weights' must be an array of numbers"),
-    "means-shape": ("full", {"means_init": np.zeros((2, 2))}, "'means' should have the shape of (2, 3)"),
-    "means-k": ("full", {"means_init": np.zeros((3, 3))}, "'means' should have the shape of (2, 3)"),
-    "means-inf": ("full", {"means_init": np.full((2, 3), np.inf)}, "'means' contains NaN or infinity"),
-    "full-shape": ("full", {"precisions_init": np.eye(3)},
-                   "'full precision' should have the shape of (2, 3, 3)"),
-    "tied-shape": ("tied", {"precisions_init": GOOD_PRECISIONS["full"]},
-                   "'tied precision' should have the shape of (3, 3)"),
-    "diag-shape": ("diag", {"precisions_init": np.ones(3)},
-                   "'diag precision' should have the shape of (2, 3)"),
-    "spherical-shape": ("spherical", {"precisions_init": np.ones((2, 3))},
-                        "'spherical precision' should have the shape of (2,)"),
-    "full-not-pd": ("full", {"precisions_init": np.stack([np.eye(3), NOT_PD])},
-                    "should be symmetric, positive-definite (component 1)"),
-    "full-asymmetric": ("full", {"precisions_init": np.stack([np.eye(3), np.triu(np.ones((3, 3)))])},
-                        "should be symmetric, positive-definite (component 1)"),
-    "tied-not-pd": ("tied", {"precisions_init": NOT_PD}, "'tied precision' should be symmetric, positive-definite"),
+    "weights-str": (
+        "full",
+        {"weights_init": np.array(["a", "b"])},
+        "'weights' must be an array of numbers",
+    ),
+    "means-shape": (
+        "full",
+        {"means_init": np.zeros((2, 2))},
+        "'means' should have the shape of (2, 3)",
+    ),
+    "means-k": (
+        "full",
+        {"means_init": np.zeros((3, 3))},
+        "'means' should have the shape of (2, 3)",
+    ),
+    "means-inf": (
+        "full",
+        {"means_init": np.full((2, 3), np.inf)},
+        "'means' contains NaN or infinity",
+    ),
+    "full-shape": (
+        "full",
+        {"precisions_init": np.eye(3)},
+        "'full precision' should have the shape of (2, 3, 3)",
+    ),
+    "tied-shape": (
+        "tied",
+        {"precisions_init": GOOD_PRECISIONS["full"]},
+        "'tied precision' should have the shape of (3, 3)",
+    ),
+    "diag-shape": (
+        "diag",
+        {"precisions_init": np.ones(3)},
+        "'diag precision' should have the shape of (2, 3)",
+    ),
+    "spherical-shape": (
+        "spherical",
+        {"precisions_init": np.ones((2, 3))},
+        "'spherical precision' should have the shape of (2,)",
+    ),
+    "full-not-pd": (
+        "full",
+        {"precisions_init": np.stack([np.eye(3), NOT_PD])},
+        "should be symmetric, positive-definite (component 1)",
+    ),
+    "full-asymmetric": (
+        "full",
+        {"precisions_init": np.stack([np.eye(3), np.triu(np.ones((3, 3)))])},
+        "should be symmetric, positive-definite (component 1)",
+    ),
+    "tied-not-pd": (
+        "tied",
+        {"precisions_init": NOT_PD},
+        "'tied precision' should be symmetric, positive-definite",
+    ),
     "tied-zero": ("tied", {"precisions_init": np.zeros((3, 3))}, "positive-definite"),
-    "diag-zero": ("diag", {"precisions_init": np.array([[1.0, 0.0, 1.0], [1.0, 1.0, 1.0]])},
-                  "'diag precision' should be positive"),
-    "spherical-negative": ("spherical", {"precisions_init": np.array([1.0, -1.0])},
-                           "'spherical precision' should be positive"),
-    "precisions-nan": ("diag", {"precisions_init": np.full((2, 3), np.nan)}, "contains NaN or infinity"),
+    "diag-zero": (
+        "diag",
+        {"precisions_init": np.array([[1.0, 0.0, 1.0], [1.0, 1.0, 1.0]])},
+        "'diag precision' should be positive",
+    ),
+    "spherical-negative": (
+        "spherical",
+        {"precisions_init": np.array([1.0, -1.0])},
+        "'spherical precision' should be positive",
+    ),
+    "precisions-nan": (
+        "diag",
+        {"precisions_init": np.full((2, 3), np.nan)},
+        "contains NaN or infinity",
+    ),
 }
 
 
-@pytest.mark.parametrize("covariance_type, inits, match", INIT_CASES.values(), ids=INIT_CASES.keys())
+@pytest.mark.parametrize(
+    "covariance_type, inits, match", INIT_CASES.values(), ids=INIT_CASES.keys()
+)
 def test_fit_rejects_bad_initial_values(covariance_type, inits, match):
     inputs = _inputs([GOOD], inits)
     est = GaussianMixture(K, covariance_type=covariance_type, random_state=0, **inits)
@@ -308,14 +417,19 @@ def test_score_rejects_bad_sample_weight(fitted):
 
 # ------------------------------------------------- good input is never modified either
 
+
 def _variants():
     F = np.asfortranarray(GOOD)
     readonly = GOOD.copy()
     readonly.flags.writeable = False
     strided = np.repeat(GOOD, 2, axis=0)[::2]
     return {
-        "float64": GOOD.copy(), "float32": GOOD32.copy(), "fortran": F, "readonly": readonly,
-        "strided": strided, "int": np.rint(GOOD * 10).astype(np.int64),
+        "float64": GOOD.copy(),
+        "float32": GOOD32.copy(),
+        "fortran": F,
+        "readonly": readonly,
+        "strided": strided,
+        "int": np.rint(GOOD * 10).astype(np.int64),
         "readonly-float32": np.require(GOOD32.copy(), requirements="C"),
     }
 
@@ -327,8 +441,11 @@ def test_valid_inputs_are_not_modified(name, covariance_type):
     if name == "readonly-float32":
         X.flags.writeable = False
     w = RNG.uniform(0.5, 2.0, size=40)
-    inits = {"weights_init": np.array([0.4, 0.6]), "means_init": GOOD[:2].copy(),
-             "precisions_init": GOOD_PRECISIONS[covariance_type].copy()}
+    inits = {
+        "weights_init": np.array([0.4, 0.6]),
+        "means_init": GOOD[:2].copy(),
+        "precisions_init": GOOD_PRECISIONS[covariance_type].copy(),
+    }
     inputs = _inputs([X, w], inits)
     est = GaussianMixture(K, covariance_type=covariance_type, max_iter=500, random_state=0, **inits)
     with np.errstate(all="raise"):
@@ -339,4 +456,3 @@ def test_valid_inputs_are_not_modified(name, covariance_type):
     # The estimator's own attributes are copies too: changing them leaves the inputs alone.
     est.means_ += 1.0
     _assert_untouched(inputs)
-

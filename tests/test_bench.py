@@ -12,21 +12,45 @@ import pytest
 pytest.importorskip("sklearn")
 pytest.importorskip("threadpoolctl")
 
+# Slow: see conftest.py (`pytest -m "not slow"` skips them in the inner loop).
+pytestmark = pytest.mark.slow
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "bench", "bench_em.py")
 
 TIMED = [
-    "gaussmix_s_per_iter", "sklearn_s_per_iter", "speedup", "gaussmix_x_floor", "sklearn_x_floor",
-    "gaussmix_1thread_s_per_iter", "threads_gain", "gaussmix_f32_s_per_iter", "float32_gain",
-    "predict_speedup", "score_samples_speedup",
+    "gaussmix_s_per_iter",
+    "sklearn_s_per_iter",
+    "speedup",
+    "gaussmix_x_floor",
+    "sklearn_x_floor",
+    "gaussmix_1thread_s_per_iter",
+    "threads_gain",
+    "gaussmix_f32_s_per_iter",
+    "float32_gain",
+    "predict_speedup",
+    "score_samples_speedup",
 ]
 
 
 def test_quick_json():
     out = subprocess.run(
-        [sys.executable, SCRIPT, "--quick", "--json", "--repeats", "1", "--configs", "ACD",
-         "--fit-configs", "D"],
-        check=True, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            SCRIPT,
+            "--quick",
+            "--json",
+            "--repeats",
+            "1",
+            "--configs",
+            "ACD",
+            "--fit-configs",
+            "D",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
     ).stdout
     report = json.loads(out)
     meta, rows = report["meta"], report["results"]
@@ -48,10 +72,14 @@ def test_quick_json():
         assert row["thread_count_identical"]
         assert row["float32_max_rel_diff"] < 1e-3
     fit = rows[-1]
-    assert fit["fit_gaussmix_s"] > 0 and fit["fit_sklearn_s"] > 0 and fit["fit_gaussmix_n_iter"] >= 1
+    assert (
+        fit["fit_gaussmix_s"] > 0 and fit["fit_sklearn_s"] > 0 and fit["fit_gaussmix_n_iter"] >= 1
+    )
     assert "fit_gaussmix_s" not in rows[0]
 
 
 def test_rejects_unknown_config():
-    proc = subprocess.run([sys.executable, SCRIPT, "--configs", "Z"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, SCRIPT, "--configs", "Z"], capture_output=True, text=True
+    )
     assert proc.returncode != 0 and "unknown configs" in proc.stderr

@@ -15,11 +15,21 @@ def mixture_with(weights, means, covariances, covariance_type="full", random_sta
     """A fitted GaussianMixture holding exactly the given parameters (no EM: max_iter=0)."""
     weights, means = np.asarray(weights, float), np.asarray(means, float)
     cov = np.asarray(covariances, float)
-    precisions = {"full": lambda: np.linalg.inv(cov), "tied": lambda: np.linalg.inv(cov),
-                  "diag": lambda: 1.0 / cov, "spherical": lambda: 1.0 / cov}[covariance_type]()
-    gm = GaussianMixture(len(weights), covariance_type=covariance_type, weights_init=weights,
-                         means_init=means, precisions_init=precisions, max_iter=0,
-                         random_state=random_state)
+    precisions = {
+        "full": lambda: np.linalg.inv(cov),
+        "tied": lambda: np.linalg.inv(cov),
+        "diag": lambda: 1.0 / cov,
+        "spherical": lambda: 1.0 / cov,
+    }[covariance_type]()
+    gm = GaussianMixture(
+        len(weights),
+        covariance_type=covariance_type,
+        weights_init=weights,
+        means_init=means,
+        precisions_init=precisions,
+        max_iter=0,
+        random_state=random_state,
+    )
     dummy = np.random.RandomState(0).normal(size=(len(weights) + 2, means.shape[1]))
     return gm.fit(dummy)
 
@@ -48,8 +58,14 @@ def test_two_component_closed_form(two_d):
     cond = two_d.condition([0], [a])
     w, mu, cov = two_d.weights_, two_d.means_, two_d.covariances_
     # x1 | x0 = a inside component c: a normal with the textbook mean and variance.
-    lik = np.array([w[c] * math.exp(-0.5 * (a - mu[c, 0]) ** 2 / cov[c, 0, 0]) / math.sqrt(2 * math.pi * cov[c, 0, 0])
-                    for c in range(2)])
+    lik = np.array(
+        [
+            w[c]
+            * math.exp(-0.5 * (a - mu[c, 0]) ** 2 / cov[c, 0, 0])
+            / math.sqrt(2 * math.pi * cov[c, 0, 0])
+            for c in range(2)
+        ]
+    )
     np.testing.assert_allclose(cond.weights_, lik / lik.sum(), rtol=1e-12)
     expected_means = [mu[c, 1] + cov[c, 0, 1] / cov[c, 0, 0] * (a - mu[c, 0]) for c in range(2)]
     expected_vars = [cov[c, 1, 1] - cov[c, 0, 1] ** 2 / cov[c, 0, 0] for c in range(2)]
@@ -57,7 +73,9 @@ def test_two_component_closed_form(two_d):
     np.testing.assert_allclose(cond.covariances_[:, 0, 0], expected_vars, rtol=1e-12)
     assert cond.n_features_in_ == 1 and cond.covariance_type == "full"
     # The regression helper is the mixture mean of the conditional.
-    np.testing.assert_allclose(two_d.conditional_mean([[a]], [0]), [[cond.weights_ @ cond.means_[:, 0]]], rtol=1e-12)
+    np.testing.assert_allclose(
+        two_d.conditional_mean([[a]], [0]), [[cond.weights_ @ cond.means_[:, 0]]], rtol=1e-12
+    )
 
 
 def test_conditional_density_is_joint_over_marginal(four_d):
@@ -69,12 +87,18 @@ def test_conditional_density_is_joint_over_marginal(four_d):
     joint_rows = np.empty((7, 4))
     joint_rows[:, rest] = x_rest
     joint_rows[:, given] = values
-    marginal = logsumexp([
-        np.log(four_d.weights_[c]) + st.multivariate_normal.logpdf(
-            values, four_d.means_[c, given], four_d.covariances_[c][np.ix_(given, given)])
-        for c in range(3)
-    ])
-    np.testing.assert_allclose(cond.score_samples(x_rest), four_d.score_samples(joint_rows) - marginal, rtol=1e-10)
+    marginal = logsumexp(
+        [
+            np.log(four_d.weights_[c])
+            + st.multivariate_normal.logpdf(
+                values, four_d.means_[c, given], four_d.covariances_[c][np.ix_(given, given)]
+            )
+            for c in range(3)
+        ]
+    )
+    np.testing.assert_allclose(
+        cond.score_samples(x_rest), four_d.score_samples(joint_rows) - marginal, rtol=1e-10
+    )
 
 
 def test_precision_form_agrees(four_d):
@@ -100,7 +124,7 @@ def test_agrees_with_sampling(two_d):
     y = X[near, 1]
     mean = cond.weights_ @ cond.means_[:, 0]
     second = cond.weights_ @ (cond.covariances_[:, 0, 0] + cond.means_[:, 0] ** 2)
-    var = second - mean ** 2
+    var = second - mean**2
     se = math.sqrt(var / near.sum())
     assert abs(y.mean() - mean) < 5 * se
     assert abs(y.var() / var - 1) < 0.1
@@ -128,7 +152,9 @@ def test_conditional_mean_recovers_a_regression():
     gm = GaussianMixture(2, random_state=0).fit(np.c_[x, y])
     # Away from the kink, where one component explains x alone.
     grid = np.array([[-2.5], [-2.0], [2.0], [2.5]])
-    np.testing.assert_allclose(gm.conditional_mean(grid, [0])[:, 0], [-4.0, -3.0, 2.0, 1.5], atol=0.05)
+    np.testing.assert_allclose(
+        gm.conditional_mean(grid, [0])[:, 0], [-4.0, -3.0, 2.0, 1.5], atol=0.05
+    )
 
 
 @pytest.mark.parametrize("covariance_type", ["tied", "diag", "spherical"])
@@ -140,11 +166,22 @@ def test_constrained_types_keep_their_type(four_d, covariance_type):
     cond = gm.condition(given, values)
     assert cond.covariance_type == covariance_type
     # The same parameters as a full-covariance mixture condition to the same distribution.
-    full = mixture_with(gm.weights_, gm.means_, np.array([
-        {"tied": gm.covariances_, "diag": np.diag(gm.covariances_[c]) if covariance_type == "diag" else None,
-         "spherical": gm.covariances_[c] * np.eye(4) if covariance_type == "spherical" else None}[covariance_type]
-        for c in range(3)
-    ]))
+    full = mixture_with(
+        gm.weights_,
+        gm.means_,
+        np.array(
+            [
+                {
+                    "tied": gm.covariances_,
+                    "diag": np.diag(gm.covariances_[c]) if covariance_type == "diag" else None,
+                    "spherical": gm.covariances_[c] * np.eye(4)
+                    if covariance_type == "spherical"
+                    else None,
+                }[covariance_type]
+                for c in range(3)
+            ]
+        ),
+    )
     ref = full.condition(given, values)
     np.testing.assert_allclose(cond.weights_, ref.weights_, rtol=1e-10)
     np.testing.assert_allclose(cond.means_, ref.means_, rtol=1e-10, atol=1e-12)
@@ -198,8 +235,19 @@ def test_feature_names():
         ([0], [np.nan], "NaN or infinity"),
         (["a"], [1.0], "without feature names"),
     ],
-    ids=["empty", "repeat", "too-big", "too-negative", "float", "bool", "all", "short-values",
-         "2d-values", "nan-value", "name-unfitted"],
+    ids=[
+        "empty",
+        "repeat",
+        "too-big",
+        "too-negative",
+        "float",
+        "bool",
+        "all",
+        "short-values",
+        "2d-values",
+        "nan-value",
+        "name-unfitted",
+    ],
 )
 def test_bad_arguments_raise(four_d, indices, values, message):
     with pytest.raises(ValueError, match=message):

@@ -42,8 +42,9 @@ def test_results_do_not_depend_on_thread_count(covariance_type, dtype):
     X = make_mixture_data(n_samples=60000, n_features=5, seed=2).astype(dtype)
     results = []
     for n_threads in (1, 2, 3):
-        gm = GaussianMixture(3, covariance_type=covariance_type, random_state=0,
-                             n_threads=n_threads).fit(X)
+        gm = GaussianMixture(
+            3, covariance_type=covariance_type, random_state=0, n_threads=n_threads
+        ).fit(X)
         results.append((gm.means_, gm.covariances_, gm.lower_bound_, gm.predict_proba(X[:500])))
     for other in results[1:]:
         for a, b in zip(results[0], other):

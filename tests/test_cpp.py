@@ -4,7 +4,9 @@ import re
 
 
 def test_ctest_suite_passes(cmake_tools, native_build):
-    proc = cmake_tools.run(cmake_tools.ctest, "--test-dir", native_build["build"], "--output-on-failure")
+    proc = cmake_tools.run(
+        cmake_tools.ctest, "--test-dir", native_build["build"], "--output-on-failure"
+    )
     assert "100% tests passed" in proc.stdout
     # Each group ran; an empty selection fails inside the test binary.
     found = set(re.findall(r"Test\s+#\d+: (\w+) \.+\s+Passed", proc.stdout))
@@ -16,7 +18,9 @@ def test_cmake_install_layout(native_build):
     assert (prefix / "include" / "gaussmix" / "gaussmix.hpp").is_file()
     assert (prefix / "include" / "gaussmix" / "model.hpp").is_file()
     assert (prefix / "include" / "gaussmix" / "io.hpp").is_file()
-    libs = list((prefix / "lib").glob("libgaussmix.*")) + list((prefix / "lib64").glob("libgaussmix.*"))
+    libs = list((prefix / "lib").glob("libgaussmix.*")) + list(
+        (prefix / "lib64").glob("libgaussmix.*")
+    )
     assert libs
     configs = list(prefix.glob("lib*/cmake/gaussmix/gaussmixConfig.cmake"))
     assert len(configs) == 1

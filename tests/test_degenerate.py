@@ -10,10 +10,12 @@ from gaussmix import GaussianMixture, _core
 from conftest import COVARIANCE_TYPES
 
 DTYPES = (np.float64, np.float32)
-TWO_BLOBS = np.vstack([
-    np.random.RandomState(1).normal(size=(40, 2)) * [1.0, 0.5],
-    np.random.RandomState(2).normal(size=(40, 2)) * [0.7, 1.2] + [9.0, -6.0],
-])
+TWO_BLOBS = np.vstack(
+    [
+        np.random.RandomState(1).normal(size=(40, 2)) * [1.0, 0.5],
+        np.random.RandomState(2).normal(size=(40, 2)) * [0.7, 1.2] + [9.0, -6.0],
+    ]
+)
 TRUTH = np.repeat([0, 1], 40)
 NOT_PD = "not positive definite"
 
@@ -50,9 +52,11 @@ def test_duplicated_points_equal_integer_weights(covariance_type, dtype):
     # Every point three times is the same data as every point with weight 3.
     init = {"means_init": TWO_BLOBS[[0, 40]]}
     repeated = GaussianMixture(2, covariance_type=covariance_type, random_state=0, **init).fit(
-        np.repeat(TWO_BLOBS, 3, axis=0).astype(dtype))
+        np.repeat(TWO_BLOBS, 3, axis=0).astype(dtype)
+    )
     weighted = GaussianMixture(2, covariance_type=covariance_type, random_state=0, **init).fit(
-        TWO_BLOBS.astype(dtype), sample_weight=np.full(80, 3.0))
+        TWO_BLOBS.astype(dtype), sample_weight=np.full(80, 3.0)
+    )
     _assert_finite_model(repeated)
     rtol = 1e-9 if dtype == np.float64 else 1e-4
     np.testing.assert_allclose(repeated.means_, weighted.means_, rtol=rtol, atol=rtol)
@@ -123,25 +127,37 @@ def test_more_components_than_distinct_points(covariance_type, dtype):
         # (The tied covariance pools every component's scatter, so it may stay positive
         # definite without reg_covar; the other types cannot.)
         with pytest.raises(ValueError, match="Increase reg_covar"):
-            GaussianMixture(5, covariance_type=covariance_type, reg_covar=0.0, random_state=0).fit(X)
+            GaussianMixture(5, covariance_type=covariance_type, reg_covar=0.0, random_state=0).fit(
+                X
+            )
 
 
 # ------------------------------------------------------------------- emptied component
 
+
 def _emptying_start(covariance_type):
     """A start whose second component is so far from the data that no sample gives it any
     responsibility at all (exp underflows to exactly 0) after the first E-step."""
-    precisions = {"full": np.stack([np.eye(2)] * 2), "tied": np.eye(2),
-                  "diag": np.ones((2, 2)), "spherical": np.ones(2)}[covariance_type]
-    return {"weights_init": np.array([0.5, 0.5]), "means_init": np.array([[0.0, 0.0], [1e3, 1e3]]),
-            "precisions_init": precisions}
+    precisions = {
+        "full": np.stack([np.eye(2)] * 2),
+        "tied": np.eye(2),
+        "diag": np.ones((2, 2)),
+        "spherical": np.ones(2),
+    }[covariance_type]
+    return {
+        "weights_init": np.array([0.5, 0.5]),
+        "means_init": np.array([[0.0, 0.0], [1e3, 1e3]]),
+        "precisions_init": precisions,
+    }
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_emptied_component_is_kept(covariance_type, dtype):
     X = np.random.RandomState(0).normal(size=(60, 2)).astype(dtype)
-    gm = GaussianMixture(2, covariance_type=covariance_type, **_emptying_start(covariance_type)).fit(X)
+    gm = GaussianMixture(
+        2, covariance_type=covariance_type, **_emptying_start(covariance_type)
+    ).fit(X)
     _assert_finite_model(gm)
     # Kept with weight ~0. Its mean stays where it was and its covariance becomes
     # reg_covar * I; with 'tied' its moments are taken about the common centre, so its mean
@@ -149,7 +165,9 @@ def test_emptied_component_is_kept(covariance_type, dtype):
     assert gm.weights_[1] < 1e-12
     rtol = 1e-12 if dtype == np.float64 else 1e-6
     if covariance_type == "tied":
-        np.testing.assert_allclose(gm.means_[1], gm.means_[0], atol=1e-9 if dtype == np.float64 else 1e-4)
+        np.testing.assert_allclose(
+            gm.means_[1], gm.means_[0], atol=1e-9 if dtype == np.float64 else 1e-4
+        )
     else:
         np.testing.assert_allclose(gm.means_[1], [1e3, 1e3], rtol=rtol)
         np.testing.assert_allclose(_dense_variances(gm)[1], 1e-6, rtol=1e-6)
@@ -176,25 +194,32 @@ def test_far_component_gets_exactly_zero_responsibility(dtype):
 @pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical"])
 def test_emptied_component_without_reg_covar_is_named(covariance_type):
     X = np.random.RandomState(0).normal(size=(60, 2))
-    with pytest.raises(ValueError, match="Component 1 has a covariance that is not positive definite"):
-        GaussianMixture(2, covariance_type=covariance_type, reg_covar=0.0,
-                        **_emptying_start(covariance_type)).fit(X)
+    with pytest.raises(
+        ValueError, match="Component 1 has a covariance that is not positive definite"
+    ):
+        GaussianMixture(
+            2, covariance_type=covariance_type, reg_covar=0.0, **_emptying_start(covariance_type)
+        ).fit(X)
 
 
 # ------------------------------------------------------------ far from the origin
+
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_offset_1e8_float64(covariance_type):
     init = {"means_init": TWO_BLOBS[[0, 40]]}
     near = GaussianMixture(2, covariance_type=covariance_type, **init).fit(TWO_BLOBS)
-    far = GaussianMixture(2, covariance_type=covariance_type, **{"means_init": init["means_init"] + 1e8})
+    far = GaussianMixture(
+        2, covariance_type=covariance_type, **{"means_init": init["means_init"] + 1e8}
+    )
     far.fit(TWO_BLOBS + 1e8)
     _assert_finite_model(far)
     # float64 resolves 1e8 + x to ~1.5e-8: moments about shifted points keep that accuracy.
     np.testing.assert_allclose(far.means_ - 1e8, near.means_, atol=1e-6)
     np.testing.assert_allclose(far.covariances_, near.covariances_, rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(far.score_samples(TWO_BLOBS + 1e8), near.score_samples(TWO_BLOBS),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        far.score_samples(TWO_BLOBS + 1e8), near.score_samples(TWO_BLOBS), rtol=1e-6, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
@@ -218,9 +243,14 @@ def test_float32_init_moments_far_from_origin(covariance_type):
     # rounded only afterwards put the initial means off by up to half the float32 spacing (4).
     X32 = (np.random.RandomState(3).normal(size=(500, 2)) * 300 + 1e8).astype(np.float32)
     labels = (np.arange(500) % 2).astype(np.int64)
-    stats = _core.moments_from_labels(X32, np.empty(0), labels, 2,
-                                      getattr(_core.CovarianceType, covariance_type),
-                                      _core.PassOptions(1))
+    stats = _core.moments_from_labels(
+        X32,
+        np.empty(0),
+        labels,
+        2,
+        getattr(_core.CovarianceType, covariance_type),
+        _core.PassOptions(1),
+    )
     mixture = _core.maximize(stats, 0.0)
     X64 = X32.astype(np.float64)
     expected = np.array([X64[labels == c].mean(axis=0) for c in (0, 1)])
@@ -228,6 +258,7 @@ def test_float32_init_moments_far_from_origin(covariance_type):
 
 
 # -------------------------------------------------------------------- extreme scales
+
 
 @pytest.mark.parametrize("scale", [1e-150, 1e150], ids=["1e-150", "1e150"])
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
@@ -237,14 +268,17 @@ def test_extreme_scales_with_matching_reg_covar(covariance_type, scale):
     init = TWO_BLOBS[[0, 40]]
     unit = GaussianMixture(2, covariance_type=covariance_type, means_init=init).fit(TWO_BLOBS)
     X = TWO_BLOBS * scale
-    gm = GaussianMixture(2, covariance_type=covariance_type, means_init=init * scale,
-                         reg_covar=1e-6 * scale**2).fit(X)
+    gm = GaussianMixture(
+        2, covariance_type=covariance_type, means_init=init * scale, reg_covar=1e-6 * scale**2
+    ).fit(X)
     _assert_finite_model(gm)
     np.testing.assert_allclose(gm.means_ / scale, unit.means_, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(gm.covariances_ / scale**2, unit.covariances_, rtol=1e-9)
     np.testing.assert_array_equal(gm.predict(X), unit.predict(TWO_BLOBS))
     shift = X.shape[1] * np.log(scale)  # the density scales by scale^-n
-    np.testing.assert_allclose(gm.score_samples(X), unit.score_samples(TWO_BLOBS) - shift, rtol=1e-9)
+    np.testing.assert_allclose(
+        gm.score_samples(X), unit.score_samples(TWO_BLOBS) - shift, rtol=1e-9
+    )
 
 
 @pytest.mark.parametrize("scale", [1e-150, 1e150], ids=["1e-150", "1e150"])
@@ -317,8 +351,9 @@ def test_default_prior_on_collinear_features(covariance_type):
     # Duplicated columns make the data covariance singular; rounding could leave it barely
     # positive definite, and the default prior then built every covariance on it.
     X = np.array([[0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]] + [[1.0, 1.0, 1.0, 1.0]] * 6) * 1000
-    gm = GaussianMixture(1, covariance_type=covariance_type, prior="default", reg_covar=0.0,
-                         random_state=0).fit(X)
+    gm = GaussianMixture(
+        1, covariance_type=covariance_type, prior="default", reg_covar=0.0, random_state=0
+    ).fit(X)
     _assert_finite_model(gm)
     assert np.isfinite(gm.score_samples(X)).all()
     bounds = np.array(gm.lower_bounds_)

@@ -12,7 +12,14 @@ from conftest import COVARIANCE_TYPES, make_mixture_data
 # Enough rows for many blocks and slots, so a thread-count-dependent reduction would show.
 X64 = make_mixture_data(n_samples=12000, n_features=4, n_components=3, seed=7)
 THREAD_COUNTS = sorted({1, 2, os.cpu_count() or 1, 8})
-ATTRIBUTES = ("weights_", "means_", "covariances_", "precisions_cholesky_", "lower_bound_", "n_iter_")
+ATTRIBUTES = (
+    "weights_",
+    "means_",
+    "covariances_",
+    "precisions_cholesky_",
+    "lower_bound_",
+    "n_iter_",
+)
 
 
 def _fit(X, n_threads, **params):
@@ -42,10 +49,22 @@ def test_thread_count_does_not_change_the_fit(covariance_type, dtype):
 @pytest.mark.parametrize("init_params", ["kmeans", "k-means++", "random", "random_from_data"])
 def test_every_init_is_thread_independent_and_repeatable(init_params):
     w = np.random.RandomState(0).uniform(0.2, 3.0, size=len(X64))
-    fits = [GaussianMixture(3, init_params=init_params, n_init=2, random_state=5, max_iter=15,
-                            n_threads=t).fit(X64, sample_weight=w) for t in THREAD_COUNTS]
-    fits.append(GaussianMixture(3, init_params=init_params, n_init=2, random_state=5, max_iter=15,
-                                n_threads=THREAD_COUNTS[-1]).fit(X64, sample_weight=w))
+    fits = [
+        GaussianMixture(
+            3, init_params=init_params, n_init=2, random_state=5, max_iter=15, n_threads=t
+        ).fit(X64, sample_weight=w)
+        for t in THREAD_COUNTS
+    ]
+    fits.append(
+        GaussianMixture(
+            3,
+            init_params=init_params,
+            n_init=2,
+            random_state=5,
+            max_iter=15,
+            n_threads=THREAD_COUNTS[-1],
+        ).fit(X64, sample_weight=w)
+    )
     for other in fits[1:]:
         _assert_identical(other, fits[0], X64)
 

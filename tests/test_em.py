@@ -18,8 +18,14 @@ INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 @pytest.mark.parametrize("init_params", INIT_PARAMS)
 def test_lower_bound_never_decreases(covariance_type, init_params):
     X = make_mixture_data(n_samples=900, n_features=4, n_components=4, seed=3)
-    gm = GaussianMixture(4, covariance_type=covariance_type, init_params=init_params,
-                         tol=1e-10, max_iter=300, random_state=1).fit(X)
+    gm = GaussianMixture(
+        4,
+        covariance_type=covariance_type,
+        init_params=init_params,
+        tol=1e-10,
+        max_iter=300,
+        random_state=1,
+    ).fit(X)
     bounds = np.asarray(gm.lower_bounds_)
     assert len(bounds) == gm.n_iter_ >= 2
     # EM never lowers the likelihood; allow only floating-point noise.
@@ -57,9 +63,12 @@ def test_warm_start_continues_where_it_stopped(blobs, covariance_type):
     init = initial_parameters(blobs, 3, covariance_type)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        once = GaussianMixture(3, covariance_type=covariance_type, tol=0, max_iter=10, **init).fit(blobs)
-        warm = GaussianMixture(3, covariance_type=covariance_type, tol=0, max_iter=5,
-                               warm_start=True, **init)
+        once = GaussianMixture(3, covariance_type=covariance_type, tol=0, max_iter=10, **init).fit(
+            blobs
+        )
+        warm = GaussianMixture(
+            3, covariance_type=covariance_type, tol=0, max_iter=5, warm_start=True, **init
+        )
         warm.fit(blobs)
         first_bound = warm.lower_bound_
         warm.fit(blobs)

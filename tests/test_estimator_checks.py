@@ -9,14 +9,15 @@ from gaussmix import GaussianMixture
 # but may number them differently, so predict_proba columns come out permuted. Weight/repetition
 # equivalence from identical initial parameters is tested in test_sample_weight.py.
 SEEDING_ORDER = {
-    "check_sample_weight_equivalence_on_dense_data":
-        "random seeding depends on row order; labels may come out permuted",
+    "check_sample_weight_equivalence_on_dense_data": "random seeding depends on row order; labels may come out permuted",
 }
 
 ESTIMATORS = [
     GaussianMixture(random_state=0),
     GaussianMixture(n_components=2, covariance_type="diag", random_state=0),
-    GaussianMixture(n_components=2, covariance_type="tied", init_params="k-means++", random_state=0),
+    GaussianMixture(
+        n_components=2, covariance_type="tied", init_params="k-means++", random_state=0
+    ),
 ]
 
 

@@ -36,9 +36,15 @@ def fit_from(X, means, covariance_type, reg_covar=1e-6, n_threads=None, max_iter
         "spherical": np.full(n_components, 1.0 / spread**2),
     }[covariance_type]
     gm = GaussianMixture(
-        n_components, covariance_type=covariance_type, tol=0, max_iter=max_iter,
-        reg_covar=reg_covar, weights_init=np.full(n_components, 1.0 / n_components),
-        means_init=means, precisions_init=precisions, n_threads=n_threads,
+        n_components,
+        covariance_type=covariance_type,
+        tol=0,
+        max_iter=max_iter,
+        reg_covar=reg_covar,
+        weights_init=np.full(n_components, 1.0 / n_components),
+        means_init=means,
+        precisions_init=precisions,
+        n_threads=n_threads,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -91,8 +97,10 @@ def test_every_path_is_thread_count_independent(shape, covariance_type, dtype):
     # Overlapping start so that responsibilities are genuinely soft.
     start = centres * 0.05
     # reg_covar keeps a component that starts with few samples in 40 dimensions regular in float.
-    fits = [fit_from(X, start, covariance_type, reg_covar=1e-2, n_threads=t, max_iter=3)
-            for t in (1, 2, 3)]
+    fits = [
+        fit_from(X, start, covariance_type, reg_covar=1e-2, n_threads=t, max_iter=3)
+        for t in (1, 2, 3)
+    ]
     for other in fits[1:]:
         assert_array_equal(other.means_, fits[0].means_)
         assert_array_equal(other.covariances_, fits[0].covariances_)
@@ -127,14 +135,22 @@ def test_group_products_agree_with_direct_formula(shape, dtype):
     for c in range(n_components):
         U = gm.precisions_cholesky_[c]
         y = (X - gm.means_[c]) @ U
-        logp[:, c] = (np.log(gm.weights_[c]) + np.log(np.diag(U)).sum()
-                      - 0.5 * n_features * np.log(2 * np.pi) - 0.5 * (y**2).sum(axis=1))
+        logp[:, c] = (
+            np.log(gm.weights_[c])
+            + np.log(np.diag(U)).sum()
+            - 0.5 * n_features * np.log(2 * np.pi)
+            - 0.5 * (y**2).sum(axis=1)
+        )
     top = logp.max(axis=1, keepdims=True)
     resp = np.exp(logp - top)
     lse = np.log(resp.sum(axis=1)) + top[:, 0]
     resp /= resp.sum(axis=1, keepdims=True)
-    assert stats.log_likelihood == pytest.approx(lse.sum(), rel=1e-10 if dtype == np.float64 else 1e-6)
-    assert_allclose(stats.n_k, resp.sum(axis=0), rtol=rtol * 10, atol=1e-9 if dtype == np.float64 else 1e-3)
+    assert stats.log_likelihood == pytest.approx(
+        lse.sum(), rel=1e-10 if dtype == np.float64 else 1e-6
+    )
+    assert_allclose(
+        stats.n_k, resp.sum(axis=0), rtol=rtol * 10, atol=1e-9 if dtype == np.float64 else 1e-3
+    )
     shift = np.asarray(stats.shift)
     s2 = np.asarray(stats.s2)
     for c in range(n_components):
@@ -166,9 +182,12 @@ def test_diag_queries_agree_with_direct_formula(n_components, covariance_type, d
     if covariance_type == "spherical":
         prec_chol = np.repeat(prec_chol[:, None], n_features, axis=1)
     Xd = Xq.astype(np.float64)
-    ref = (np.log(gm.weights_) + np.log(prec_chol).sum(axis=1)
-           - 0.5 * n_features * np.log(2 * np.pi)
-           - 0.5 * (((Xd[:, None, :] - means[None]) * prec_chol[None]) ** 2).sum(axis=2))
+    ref = (
+        np.log(gm.weights_)
+        + np.log(prec_chol).sum(axis=1)
+        - 0.5 * n_features * np.log(2 * np.pi)
+        - 0.5 * (((Xd[:, None, :] - means[None]) * prec_chol[None]) ** 2).sum(axis=2)
+    )
     got = _core.log_prob(Xq, gm._mixture(), "weighted_log_prob", 2)
     tol = dict(rtol=1e-10, atol=1e-9) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-3)
     assert_allclose(got, ref, **tol)
@@ -189,14 +208,25 @@ def test_score_samples_keeps_every_term_that_counts(n_components, covariance_typ
     n_features = 3
     means = np.zeros((n_components, n_features))
     means[:, 0] = 3.0 * np.arange(n_components)
-    storage = {"full": np.tile(np.eye(n_features), (n_components, 1)), "tied": np.eye(n_features),
-               "diag": np.ones((n_components, n_features)), "spherical": np.ones((n_components, 1))}
+    storage = {
+        "full": np.tile(np.eye(n_features), (n_components, 1)),
+        "tied": np.eye(n_features),
+        "diag": np.ones((n_components, n_features)),
+        "spherical": np.ones((n_components, 1)),
+    }
     mixture = _core.Mixture.from_covariances(
-        getattr(_core.CovarianceType, covariance_type), np.full(n_components, 1 / n_components),
-        means, storage[covariance_type])
+        getattr(_core.CovarianceType, covariance_type),
+        np.full(n_components, 1 / n_components),
+        means,
+        storage[covariance_type],
+    )
     # Along the axis of the means: midpoints (two equal largest terms), then a fine sweep.
-    x = np.concatenate([1.5 + 3.0 * np.arange(n_components - 1),
-                        np.linspace(-12.0, 3.0 * n_components + 12.0, 2001)])
+    x = np.concatenate(
+        [
+            1.5 + 3.0 * np.arange(n_components - 1),
+            np.linspace(-12.0, 3.0 * n_components + 12.0, 2001),
+        ]
+    )
     X = np.zeros((len(x), n_features))
     X[:, 0] = x
     X[:, 1] = 0.25
@@ -228,14 +258,19 @@ def test_labels_are_the_first_largest_log_density(n_pairs, covariance_type, dtyp
     means = np.repeat(centres, 2, axis=0)
     n_components = len(means)
     spreads = np.repeat(rng.uniform(0.5, 2.0, size=n_pairs), 2)
-    storage = {"full": np.vstack([s * np.eye(n_features) for s in spreads]),
-               "tied": np.eye(n_features),
-               "diag": np.repeat(spreads[:, None], n_features, axis=1),
-               "spherical": spreads[:, None]}[covariance_type]
+    storage = {
+        "full": np.vstack([s * np.eye(n_features) for s in spreads]),
+        "tied": np.eye(n_features),
+        "diag": np.repeat(spreads[:, None], n_features, axis=1),
+        "spherical": spreads[:, None],
+    }[covariance_type]
     mixture = _core.Mixture.from_covariances(
-        getattr(_core.CovarianceType, covariance_type), np.full(n_components, 1 / n_components),
-        means, storage)
-    X = (centres[rng.randint(n_pairs, size=997)] + rng.normal(scale=2.0, size=(997, n_features)))
+        getattr(_core.CovarianceType, covariance_type),
+        np.full(n_components, 1 / n_components),
+        means,
+        storage,
+    )
+    X = centres[rng.randint(n_pairs, size=997)] + rng.normal(scale=2.0, size=(997, n_features))
     X = X.astype(dtype)
     terms = _core.log_prob(X, mixture, "weighted_log_prob", 2)
     labels = _core.log_prob(X, mixture, "predict", 2)[:, 0].astype(np.int64)

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from gaussmix import _core
+
 from conftest import full_core_mixture as full_mixture
 from conftest import sample_core_mixture as sample
-from gaussmix import _core
 
 
 def reference_pass(X, mixture):
@@ -21,8 +22,12 @@ def reference_pass(X, mixture):
     logp = np.empty((len(X), k))
     for c in range(k):
         y = (X - means[c]) @ chol[c]
-        logp[:, c] = (np.log(mixture.weights[c]) + np.log(np.diag(chol[c])).sum()
-                      - 0.5 * n * np.log(2 * np.pi) - 0.5 * (y**2).sum(axis=1))
+        logp[:, c] = (
+            np.log(mixture.weights[c])
+            + np.log(np.diag(chol[c])).sum()
+            - 0.5 * n * np.log(2 * np.pi)
+            - 0.5 * (y**2).sum(axis=1)
+        )
     top = logp.max(axis=1, keepdims=True)
     resp = np.exp(logp - top)
     log_likelihood = (np.log(resp.sum(axis=1)) + top[:, 0]).sum()
@@ -71,8 +76,11 @@ def test_overlapping_clusters_match_reference(n, k):
 def far_tight_pair_mixture(n=36):
     """A wide cluster at the origin and two tight ones 20 away on either side of it in every
     feature (200 and 2000 of their own spreads)."""
-    return full_mixture([0.5, 0.3, 0.2], np.array([[0.0] * n, [20.0] * n, [-20.0] * n]),
-                        [np.eye(n), 0.01 * np.eye(n), 1e-4 * np.eye(n)])
+    return full_mixture(
+        [0.5, 0.3, 0.2],
+        np.array([[0.0] * n, [20.0] * n, [-20.0] * n]),
+        [np.eye(n), 0.01 * np.eye(n), 1e-4 * np.eye(n)],
+    )
 
 
 def test_far_tight_components_match_reference():
@@ -82,8 +90,11 @@ def test_far_tight_components_match_reference():
 
 def test_a_tight_component_far_from_the_others_matches_reference():
     n = 36
-    mixture = full_mixture([0.45, 0.45, 0.1], np.array([[0.0] * n, [1.0] * n, [30.0] * n]),
-                           [np.eye(n), 2.0 * np.eye(n), 0.01 * np.eye(n)])
+    mixture = full_mixture(
+        [0.45, 0.45, 0.1],
+        np.array([[0.0] * n, [1.0] * n, [30.0] * n]),
+        [np.eye(n), 2.0 * np.eye(n), 0.01 * np.eye(n)],
+    )
     X = sample(mixture, 4000, seed=2)
     assert_pass_matches_reference(X, mixture)
 
@@ -99,8 +110,12 @@ def test_tight_clusters_far_apart_keep_their_covariances():
     cov = _core.maximize(stats, 0.0).covariances
     for c in range(3):
         rows = np.argmin(((X[:, None, :] - means[None]) ** 2).sum(axis=2), axis=1) == c
-        assert_allclose(np.asarray(cov)[c * n : (c + 1) * n], np.cov(X[rows].T, bias=True),
-                        rtol=1e-9, atol=1e-15)
+        assert_allclose(
+            np.asarray(cov)[c * n : (c + 1) * n],
+            np.cov(X[rows].T, bias=True),
+            rtol=1e-9,
+            atol=1e-15,
+        )
 
 
 def test_block_with_huge_values_stays_exact():

@@ -8,12 +8,12 @@ import zlib
 import numpy as np
 import pytest
 
-from conftest import COVARIANCE_TYPES, make_mixture_data
-from native_build import parse_show, run_cli
-
 import gaussmix
 from gaussmix import GaussianMixture
 from gaussmix._sklearn_compat import NotFittedError
+
+from conftest import COVARIANCE_TYPES, make_mixture_data
+from native_build import parse_show, run_cli
 
 DTYPES = ("float64", "float32")
 HEADER = struct.Struct("<8sHHBBBBQQQdQ")  # the 56-byte header, as documented
@@ -29,7 +29,9 @@ def X():
 
 @pytest.fixture(scope="module")
 def models(X):
-    return {t: GaussianMixture(3, covariance_type=t, random_state=0).fit(X) for t in COVARIANCE_TYPES}
+    return {
+        t: GaussianMixture(3, covariance_type=t, random_state=0).fit(X) for t in COVARIANCE_TYPES
+    }
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +77,11 @@ def test_python_round_trip(models, X, tmp_path, covariance_type, dtype):
     assert back.n_features_in_ == 3
     for name in ARRAYS:
         assert_bit_identical(getattr(back, name), stored(getattr(gm, name), dtype))
-    assert (back.n_iter_, back.converged_, back.lower_bound_) == (gm.n_iter_, gm.converged_, gm.lower_bound_)
+    assert (back.n_iter_, back.converged_, back.lower_bound_) == (
+        gm.n_iter_,
+        gm.converged_,
+        gm.lower_bound_,
+    )
     if dtype == "float64":
         assert_bit_identical(back.precisions_, gm.precisions_)
         assert_bit_identical(back.score_samples(X), gm.score_samples(X))
@@ -92,14 +98,35 @@ def test_python_round_trip(models, X, tmp_path, covariance_type, dtype):
 def test_layout_matches_the_documentation(models, covariance_type, dtype):
     gm = models[covariance_type]
     data = encoded(gm, dtype)
-    magic, bom, version, dtype_code, type_code, converged, reserved, k, n, n_iter, lower_bound, payload = \
-        HEADER.unpack_from(data)
+    (
+        magic,
+        bom,
+        version,
+        dtype_code,
+        type_code,
+        converged,
+        reserved,
+        k,
+        n,
+        n_iter,
+        lower_bound,
+        payload,
+    ) = HEADER.unpack_from(data)
     assert magic == MAGIC and bom == 0xFEFF and version == 1 and reserved == 0
-    assert dtype_code == {"float32": 1, "float64": 2}[dtype] and type_code == TYPE_CODES[covariance_type]
-    assert (k, n, n_iter, bool(converged), lower_bound) == (3, 3, gm.n_iter_, gm.converged_, gm.lower_bound_)
+    assert (
+        dtype_code == {"float32": 1, "float64": 2}[dtype]
+        and type_code == TYPE_CODES[covariance_type]
+    )
+    assert (k, n, n_iter, bool(converged), lower_bound) == (
+        3,
+        3,
+        gm.n_iter_,
+        gm.converged_,
+        gm.lower_bound_,
+    )
     assert len(data) == HEADER.size + payload + 4
     assert struct.unpack("<I", data[-4:])[0] == zlib.crc32(data[:-4])
-    values = np.frombuffer(data[HEADER.size:-4], dtype="<f4" if dtype == "float32" else "<f8")
+    values = np.frombuffer(data[HEADER.size : -4], dtype="<f4" if dtype == "float32" else "<f8")
     sizes = [getattr(gm, name).size for name in ARRAYS]
     parts = np.split(values, np.cumsum(sizes)[:-1])
     for name, part in zip(ARRAYS, parts):
@@ -108,7 +135,9 @@ def test_layout_matches_the_documentation(models, covariance_type, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_python_to_cpp(models, points_csv, cli_from_cmake_install, tmp_path, covariance_type, dtype):
+def test_python_to_cpp(
+    models, points_csv, cli_from_cmake_install, tmp_path, covariance_type, dtype
+):
     gm = models[covariance_type]
     path = tmp_path / "model.gmm"
     gm.save(path, dtype=dtype)
@@ -120,12 +149,19 @@ def test_python_to_cpp(models, points_csv, cli_from_cmake_install, tmp_path, cov
     # Predictions from the same file agree bit for bit.
     points, csv = points_csv
     loaded = gaussmix.load(path)
-    scores = np.array(run_cli(cli_from_cmake_install, "predict", path, csv, "--scores").stdout.split(), dtype=float)
+    scores = np.array(
+        run_cli(cli_from_cmake_install, "predict", path, csv, "--scores").stdout.split(),
+        dtype=float,
+    )
     assert_bit_identical(scores, loaded.score_samples(points))
-    labels = np.array(run_cli(cli_from_cmake_install, "predict", path, csv).stdout.split(), dtype=np.int64)
+    labels = np.array(
+        run_cli(cli_from_cmake_install, "predict", path, csv).stdout.split(), dtype=np.int64
+    )
     np.testing.assert_array_equal(labels, loaded.predict(points))
-    proba = np.loadtxt(io.StringIO(run_cli(cli_from_cmake_install, "predict", path, csv, "--proba").stdout),
-                       delimiter=",")
+    proba = np.loadtxt(
+        io.StringIO(run_cli(cli_from_cmake_install, "predict", path, csv, "--proba").stdout),
+        delimiter=",",
+    )
     assert_bit_identical(proba, loaded.predict_proba(points))
 
 
@@ -135,8 +171,20 @@ def test_cpp_to_python(X, points_csv, cli_from_cmake_install, tmp_path, covarian
     data_csv = tmp_path / "data.csv"
     np.savetxt(data_csv, X, delimiter=",", fmt="%.17g")
     path = tmp_path / "model.gmm"
-    run_cli(cli_from_cmake_install, "fit", data_csv, path, "--k", 3, "--covariance-type", covariance_type,
-            "--dtype", dtype, "--seed", 1)
+    run_cli(
+        cli_from_cmake_install,
+        "fit",
+        data_csv,
+        path,
+        "--k",
+        3,
+        "--covariance-type",
+        covariance_type,
+        "--dtype",
+        dtype,
+        "--seed",
+        1,
+    )
     gm = gaussmix.load(path)
     shown = parse_show(run_cli(cli_from_cmake_install, "show", path).stdout)
     for name in ARRAYS:
@@ -144,9 +192,14 @@ def test_cpp_to_python(X, points_csv, cli_from_cmake_install, tmp_path, covarian
     assert gm.n_iter_ == int(shown["n_iter"]) and gm.lower_bound_ == float(shown["lower_bound"])
     assert encoded(gm, dtype) == path.read_bytes()
     points, csv = points_csv
-    scores = np.array(run_cli(cli_from_cmake_install, "predict", path, csv, "--scores").stdout.split(), dtype=float)
+    scores = np.array(
+        run_cli(cli_from_cmake_install, "predict", path, csv, "--scores").stdout.split(),
+        dtype=float,
+    )
     assert_bit_identical(gm.score_samples(points), scores)
-    labels = np.array(run_cli(cli_from_cmake_install, "predict", path, csv).stdout.split(), dtype=np.int64)
+    labels = np.array(
+        run_cli(cli_from_cmake_install, "predict", path, csv).stdout.split(), dtype=np.int64
+    )
     np.testing.assert_array_equal(gm.predict(points), labels)
 
 
@@ -207,8 +260,11 @@ def test_big_endian_file_is_rejected(models):
         gaussmix.load(io.BytesIO(big))
 
 
-@pytest.mark.parametrize("data", [b"", b"\x89GM", b"GMX1", b"\x93NUMPY\x01\x00", b"weights 0.5 0.5\n" * 10],
-                         ids=["empty", "magic-prefix", "other-magic", "npy", "text"])
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"\x89GM", b"GMX1", b"\x93NUMPY\x01\x00", b"weights 0.5 0.5\n" * 10],
+    ids=["empty", "magic-prefix", "other-magic", "npy", "text"],
+)
 def test_wrong_magic_or_too_short_is_rejected(data):
     match = "truncated" if MAGIC.startswith(data) else "magic"
     with pytest.raises(ValueError, match=match):

@@ -50,8 +50,10 @@ def test_forced_level():
 
 def test_cpu_flags_parsing(tmp_path):
     info = tmp_path / "cpuinfo"
-    info.write_text("processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu sse2 avx2 fma\n\n"
-                    "processor\t: 1\nflags\t\t: fpu sse2 avx2 fma\n")
+    info.write_text(
+        "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu sse2 avx2 fma\n\n"
+        "processor\t: 1\nflags\t\t: fpu sse2 avx2 fma\n"
+    )
     assert _isa.cpu_flags(str(info)) == frozenset({"fpu", "sse2", "avx2", "fma"})
     assert _isa.cpu_flags(str(tmp_path / "missing")) == frozenset()
 
@@ -68,12 +70,17 @@ def test_real_cpu_gets_a_level():
     assert _isa.choose_level(_isa.cpu_flags()) in _isa.LEVELS
 
 
-@pytest.mark.skipif(os.environ.get("GAUSSMIX_TEST_DISPATCH") != "1",
-                    reason="dispatch build not requested (GAUSSMIX_TEST_DISPATCH=1)")
+@pytest.mark.skipif(
+    os.environ.get("GAUSSMIX_TEST_DISPATCH") != "1",
+    reason="dispatch build not requested (GAUSSMIX_TEST_DISPATCH=1)",
+)
 def test_every_runnable_level_gives_the_same_fit():
-    levels = [lv for lv in _isa.LEVELS
-              if importlib.util.find_spec(f"gaussmix._core_{lv}") is not None
-              and _isa.REQUIRED[lv] <= _isa.cpu_flags()]
+    levels = [
+        lv
+        for lv in _isa.LEVELS
+        if importlib.util.find_spec(f"gaussmix._core_{lv}") is not None
+        and _isa.REQUIRED[lv] <= _isa.cpu_flags()
+    ]
     assert levels, "GAUSSMIX_TEST_DISPATCH=1 but no _core_<level> module was built"
     code = (
         "import numpy as np, gaussmix\n"
@@ -85,8 +92,9 @@ def test_every_runnable_level_gives_the_same_fit():
     bounds = {}
     for level in levels:
         env = dict(os.environ, GAUSSMIX_ISA=level)
-        out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
-                             capture_output=True, text=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+        ).stdout.split()
         assert out[0] == level
         bounds[level] = float(out[1])
     values = np.array(list(bounds.values()))

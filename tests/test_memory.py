@@ -25,8 +25,15 @@ def _cycle(X, w, X32):
 
 def _fits(X, w, X32):
     for covariance_type in COVARIANCE_TYPES:
-        gm = GaussianMixture(3, covariance_type=covariance_type, max_iter=5, tol=0.0, n_threads=1,
-                             random_state=0, prior="default" if covariance_type == "diag" else None)
+        gm = GaussianMixture(
+            3,
+            covariance_type=covariance_type,
+            max_iter=5,
+            tol=0.0,
+            n_threads=1,
+            random_state=0,
+            prior="default" if covariance_type == "diag" else None,
+        )
         gm.fit(X, sample_weight=w)
         gm.predict(X), gm.predict_proba(X), gm.score_samples(X32), gm.bic(X)
     _core.kmeans_plusplus(X, w, 5, 0, 1)

@@ -37,8 +37,10 @@ def as_sklearn(gm):
 @pytest.mark.parametrize("dataset", ["iris", "wine"])
 def test_selection_is_stable_across_runs_and_job_counts(request, dataset):
     X = request.getfixturevalue(dataset)
-    runs = [select_model(X, n_components=range(1, 6), n_init=2, random_state=42, n_jobs=n_jobs)
-            for n_jobs in (1, 2, 2)]
+    runs = [
+        select_model(X, n_components=range(1, 6), n_init=2, random_state=42, n_jobs=n_jobs)
+        for n_jobs in (1, 2, 2)
+    ]
     first = runs[0]
     for other in runs[1:]:
         assert other.best_params_ == first.best_params_
@@ -47,7 +49,9 @@ def test_selection_is_stable_across_runs_and_job_counts(request, dataset):
     assert len(first.table) == 5 * 4
     best = first.table[first.best_index_]
     assert best["bic"] == first.table["bic"].min()
-    assert best["log_likelihood"] == pytest.approx(first.best_estimator_.score(X) * X.shape[0], rel=1e-12)
+    assert best["log_likelihood"] == pytest.approx(
+        first.best_estimator_.score(X) * X.shape[0], rel=1e-12
+    )
 
 
 def test_iris_prefers_two_or_three_full_components(iris):
@@ -61,7 +65,9 @@ def test_iris_prefers_two_or_three_full_components(iris):
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_criteria_match_scikit_learn(iris, covariance_type):
-    result = select_model(iris, n_components=[3], covariance_types=[covariance_type], random_state=1)
+    result = select_model(
+        iris, n_components=[3], covariance_types=[covariance_type], random_state=1
+    )
     row = result.table[0]
     sk = as_sklearn(result.best_estimator_)
     assert row["n_parameters"] == sk._n_parameters()
@@ -91,13 +97,18 @@ def test_aic_prefers_at_least_as_many_parameters_as_bic(wine):
     by_bic = select_model(wine, n_components=range(1, 6), random_state=0)
     by_aic = select_model(wine, n_components=range(1, 6), criterion="aic", random_state=0)
     np.testing.assert_array_equal(by_bic.table, by_aic.table)
-    assert by_aic.table[by_aic.best_index_]["n_parameters"] >= by_bic.table[by_bic.best_index_]["n_parameters"]
+    assert (
+        by_aic.table[by_aic.best_index_]["n_parameters"]
+        >= by_bic.table[by_bic.best_index_]["n_parameters"]
+    )
 
 
 def test_integer_weights_equal_repeated_rows(iris):
     counts = np.random.RandomState(0).randint(1, 4, size=iris.shape[0])
     weighted = select_model(iris, n_components=range(1, 4), sample_weight=counts, random_state=7)
-    repeated = select_model(np.repeat(iris, counts, axis=0), n_components=range(1, 4), random_state=7)
+    repeated = select_model(
+        np.repeat(iris, counts, axis=0), n_components=range(1, 4), random_state=7
+    )
     for name in ("log_likelihood", "bic", "aic", "icl"):
         np.testing.assert_allclose(weighted.table[name], repeated.table[name], rtol=1e-8)
     assert weighted.best_params_ == repeated.best_params_
@@ -106,8 +117,16 @@ def test_integer_weights_equal_repeated_rows(iris):
 def test_table_forms(iris):
     result = select_model(iris, n_components=[1, 2], covariance_types="diag", random_state=0)
     assert result.table.dtype.names == (
-        "n_components", "covariance_type", "log_likelihood", "n_parameters", "bic", "aic", "icl",
-        "converged", "n_iter", "error",
+        "n_components",
+        "covariance_type",
+        "log_likelihood",
+        "n_parameters",
+        "bic",
+        "aic",
+        "icl",
+        "converged",
+        "n_iter",
+        "error",
     )
     rows = result.to_dicts()
     assert [r["n_components"] for r in rows] == [1, 2]
@@ -126,8 +145,14 @@ def test_failed_fits_are_recorded_not_fatal():
 
 
 def test_extra_parameters_reach_every_fit(iris):
-    result = select_model(iris, n_components=[2], covariance_types=["full"], random_state=0,
-                          prior="default", reg_covar=1e-4)
+    result = select_model(
+        iris,
+        n_components=[2],
+        covariance_types=["full"],
+        random_state=0,
+        prior="default",
+        reg_covar=1e-4,
+    )
     gm = result.best_estimator_
     assert gm.reg_covar == 1e-4 and hasattr(gm, "prior_")
 
@@ -145,8 +170,17 @@ def test_extra_parameters_reach_every_fit(iris):
         (dict(random_state=0, covariance_type="full"), "set by select_model"),
         (dict(sample_weight=-np.ones(150)), "non-negative"),
     ],
-    ids=["criterion", "zero-components", "no-components", "float-components", "cov-type", "n_jobs",
-         "n_init", "reserved", "weights"],
+    ids=[
+        "criterion",
+        "zero-components",
+        "no-components",
+        "float-components",
+        "cov-type",
+        "n_jobs",
+        "n_init",
+        "reserved",
+        "weights",
+    ],
 )
 def test_bad_arguments_raise(iris, kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -159,7 +193,9 @@ def test_plot_draws_one_line_per_covariance_type(iris):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    result = select_model(iris, n_components=range(1, 4), covariance_types=["full", "diag"], random_state=0)
+    result = select_model(
+        iris, n_components=range(1, 4), covariance_types=["full", "diag"], random_state=0
+    )
     fig, ax = plt.subplots()
     try:
         assert result.plot(ax=ax) is ax
@@ -171,7 +207,7 @@ def test_plot_draws_one_line_per_covariance_type(iris):
         ax.clear()
         result.plot(ax=ax, criterion="icl")
         np.testing.assert_allclose(
-            {l.get_label(): l for l in ax.get_lines()}["diag"].get_ydata(),
+            {line.get_label(): line for line in ax.get_lines()}["diag"].get_ydata(),
             result.table[result.table["covariance_type"] == "diag"]["icl"],
         )
     finally:

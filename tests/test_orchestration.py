@@ -8,15 +8,18 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from conftest import COVARIANCE_TYPES
 from gaussmix import GaussianMixture, _core
+
+from conftest import COVARIANCE_TYPES
 
 
 def separated_data(seed=0, n=3, k=3, per=400):
     rng = np.random.RandomState(seed)
     centres = np.arange(k)[:, None] * 12.0 + rng.normal(size=(k, n))
-    parts = [c + rng.normal(size=(per, n)) @ (0.5 * np.eye(n) + 0.2 * rng.normal(size=(n, n)))
-             for c in centres]
+    parts = [
+        c + rng.normal(size=(per, n)) @ (0.5 * np.eye(n) + 0.2 * rng.normal(size=(n, n)))
+        for c in centres
+    ]
     return np.ascontiguousarray(np.vstack(parts))
 
 
@@ -33,10 +36,27 @@ def in_mean_order(gm):
 def test_cpp_and_python_estimators_reach_the_same_model(covariance_type, init):
     X = separated_data()
     k = 3
-    py = GaussianMixture(k, covariance_type=covariance_type, init_params=init, n_init=3, tol=1e-10,
-                         max_iter=500, random_state=0).fit(X)
+    py = GaussianMixture(
+        k,
+        covariance_type=covariance_type,
+        init_params=init,
+        n_init=3,
+        tol=1e-10,
+        max_iter=500,
+        random_state=0,
+    ).fit(X)
     mixture, n_iter, converged, lower_bound = _core.fit_model(
-        X, np.empty(0), k, getattr(_core.CovarianceType, covariance_type), 1e-10, 1e-6, 500, 3, init, 7)
+        X,
+        np.empty(0),
+        k,
+        getattr(_core.CovarianceType, covariance_type),
+        1e-10,
+        1e-6,
+        500,
+        3,
+        init,
+        7,
+    )
     assert converged and py.converged_
     assert lower_bound == pytest.approx(py.lower_bound_, rel=1e-9)
     cpp = GaussianMixture(k, covariance_type=covariance_type)

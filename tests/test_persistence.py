@@ -13,8 +13,18 @@ from conftest import COVARIANCE_TYPES, make_mixture_data
 
 X = make_mixture_data(n_samples=300, n_features=3, seed=4)
 W = np.random.RandomState(1).uniform(0.1, 3.0, size=len(X))
-FITTED = ("weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_",
-          "converged_", "n_iter_", "lower_bound_", "lower_bounds_", "n_features_in_")
+FITTED = (
+    "weights_",
+    "means_",
+    "covariances_",
+    "precisions_",
+    "precisions_cholesky_",
+    "converged_",
+    "n_iter_",
+    "lower_bound_",
+    "lower_bounds_",
+    "n_features_in_",
+)
 
 VARIANTS = {
     "plain": ({}, None),
@@ -91,11 +101,25 @@ def _params_equal(a, b):
 
 def test_clone_and_params_round_trip():
     base = pytest.importorskip("sklearn.base")
-    inits = {"weights_init": np.array([0.5, 0.5]), "means_init": X[:2].copy(),
-             "precisions_init": np.ones((2, 3))}
-    gm = GaussianMixture(2, covariance_type="diag", tol=1e-4, reg_covar=1e-5, max_iter=50,
-                         n_init=2, random_state=3, warm_start=True, verbose=0, n_threads=1,
-                         prior=GaussianPrior(mean_precision=0.1), **inits)
+    inits = {
+        "weights_init": np.array([0.5, 0.5]),
+        "means_init": X[:2].copy(),
+        "precisions_init": np.ones((2, 3)),
+    }
+    gm = GaussianMixture(
+        2,
+        covariance_type="diag",
+        tol=1e-4,
+        reg_covar=1e-5,
+        max_iter=50,
+        n_init=2,
+        random_state=3,
+        warm_start=True,
+        verbose=0,
+        n_threads=1,
+        prior=GaussianPrior(mean_precision=0.1),
+        **inits,
+    )
     params = gm.get_params()
     cloned = base.clone(gm)
     _params_equal(cloned.get_params(), params)

@@ -16,11 +16,13 @@ COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.RandomState(3)
-    X = np.vstack([
-        rng.normal(size=(40, 3)) @ rng.normal(size=(3, 3)) + [0, 0, 0],
-        rng.normal(size=(30, 3)) * [0.5, 1.0, 2.0] + [5, -2, 1],
-        rng.normal(size=(30, 3)) + [-3, 4, 6],
-    ])
+    X = np.vstack(
+        [
+            rng.normal(size=(40, 3)) @ rng.normal(size=(3, 3)) + [0, 0, 0],
+            rng.normal(size=(30, 3)) * [0.5, 1.0, 2.0] + [5, -2, 1],
+            rng.normal(size=(30, 3)) + [-3, 4, 6],
+        ]
+    )
     return X
 
 
@@ -32,12 +34,21 @@ def core_prior(covariance_type, n, alpha=1.7, kappa=0.3, nu=None):
     rng = np.random.RandomState(5)
     A = rng.normal(size=(n, n))
     matrix = A @ A.T + n * np.eye(n)
-    scale = {"full": matrix, "tied": matrix, "diag": np.diag(matrix)[None, :],
-             "spherical": np.array([[np.trace(matrix) / n]])}[covariance_type]
+    scale = {
+        "full": matrix,
+        "tied": matrix,
+        "diag": np.diag(matrix)[None, :],
+        "spherical": np.array([[np.trace(matrix) / n]]),
+    }[covariance_type]
     if nu is None:
         nu = n + 1.5 if covariance_type in ("full", "tied") else 2.5
-    return _core.Prior(weight_concentration=alpha, mean=rng.normal(size=n), mean_precision=kappa,
-                       degrees_of_freedom=nu, scale=np.ascontiguousarray(scale))
+    return _core.Prior(
+        weight_concentration=alpha,
+        mean=rng.normal(size=n),
+        mean_precision=kappa,
+        degrees_of_freedom=nu,
+        scale=np.ascontiguousarray(scale),
+    )
 
 
 def full_covariances(cov, covariance_type, k, n):
@@ -93,7 +104,9 @@ def test_log_prior_matches_scipy(data, covariance_type):
     prior = core_prior(covariance_type, n)
     gm = GaussianMixture(k, covariance_type=covariance_type, random_state=0).fit(data)
     mix = gm._mixture()
-    assert _core.log_prior(mix, prior) == pytest.approx(scipy_log_prior(mix, prior, covariance_type), rel=1e-10)
+    assert _core.log_prior(mix, prior) == pytest.approx(
+        scipy_log_prior(mix, prior, covariance_type), rel=1e-10
+    )
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
@@ -102,12 +115,13 @@ def test_map_step_maximises_the_expected_log_posterior(data, covariance_type):
     rng = np.random.RandomState(0)
     resp = rng.dirichlet(np.ones(k), size=data.shape[0])
     prior = core_prior(covariance_type, n)
-    stats = _core.moments_from_responsibilities(data, np.empty(0), resp, core_type(covariance_type),
-                                                _core.PassOptions(1))
+    stats = _core.moments_from_responsibilities(
+        data, np.empty(0), resp, core_type(covariance_type), _core.PassOptions(1)
+    )
     best = _core.maximize(stats, 0.0, prior)
     f_best = expected_log_posterior(best, data, resp, prior, covariance_type)
     # Every small move away from the MAP step, in any parameter, lowers the objective.
-    for trial in range(12):
+    for _ in range(12):
         eps = 1e-3
         weights = best.weights * np.exp(eps * rng.normal(size=k))
         weights /= weights.sum()
@@ -121,8 +135,9 @@ def test_map_step_maximises_the_expected_log_posterior(data, covariance_type):
             cov = blocks.reshape(cov.shape)
         else:
             cov = cov * np.exp(eps * rng.normal(size=cov.shape))
-        moved = _core.Mixture.from_covariances(core_type(covariance_type), weights, means,
-                                               np.ascontiguousarray(cov))
+        moved = _core.Mixture.from_covariances(
+            core_type(covariance_type), weights, means, np.ascontiguousarray(cov)
+        )
         assert expected_log_posterior(moved, data, resp, prior, covariance_type) < f_best
 
 
@@ -132,8 +147,9 @@ def test_map_weights_follow_the_dirichlet(data, covariance_type):
     rng = np.random.RandomState(1)
     resp = rng.dirichlet(np.ones(k), size=data.shape[0])
     prior = core_prior(covariance_type, data.shape[1], alpha=3.0)
-    stats = _core.moments_from_responsibilities(data, np.empty(0), resp, core_type(covariance_type),
-                                                _core.PassOptions(1))
+    stats = _core.moments_from_responsibilities(
+        data, np.empty(0), resp, core_type(covariance_type), _core.PassOptions(1)
+    )
     mix = _core.maximize(stats, 0.0, prior)
     n_k = resp.sum(axis=0)
     np.testing.assert_allclose(mix.weights, (n_k + 2.0) / (n_k.sum() + 2.0 * k), rtol=1e-12)
@@ -145,11 +161,22 @@ def test_map_weights_follow_the_dirichlet(data, covariance_type):
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-@pytest.mark.parametrize("prior", ["default", GaussianPrior(weight_concentration=2.0, mean_precision=1.0)],
-                         ids=["default", "custom"])
+@pytest.mark.parametrize(
+    "prior",
+    ["default", GaussianPrior(weight_concentration=2.0, mean_precision=1.0)],
+    ids=["default", "custom"],
+)
 def test_log_posterior_never_decreases(data, covariance_type, prior):
-    gm = GaussianMixture(4, covariance_type=covariance_type, prior=prior, reg_covar=0.0, tol=0.0,
-                         max_iter=150, random_state=2, init_params="random")
+    gm = GaussianMixture(
+        4,
+        covariance_type=covariance_type,
+        prior=prior,
+        reg_covar=0.0,
+        tol=0.0,
+        max_iter=150,
+        random_state=2,
+        init_params="random",
+    )
     with pytest.warns(gaussmix._sklearn_compat.ConvergenceWarning):
         gm.fit(data)
     bounds = np.array(gm.lower_bounds_)
@@ -161,17 +188,22 @@ def test_log_posterior_never_decreases(data, covariance_type, prior):
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_lower_bound_is_the_log_posterior_per_sample(data, covariance_type):
     _, prior = resolve_prior("default", data, np.empty(0), covariance_type, 3)
-    start = GaussianMixture(3, covariance_type=covariance_type, prior="default", max_iter=0,
-                            random_state=0).fit(data)
+    start = GaussianMixture(
+        3, covariance_type=covariance_type, prior="default", max_iter=0, random_state=0
+    ).fit(data)
     # One EM iteration reports the objective of the parameters it started from.
-    result = _core.run_em(data, np.empty(0), start._mixture(), 0.0, 1e-6, 1, 1, -np.inf, None, prior)
+    result = _core.run_em(
+        data, np.empty(0), start._mixture(), 0.0, 1e-6, 1, 1, -np.inf, None, prior
+    )
     log_lik = start.score_samples(data).sum()
     expected = (log_lik + scipy_log_prior(start._mixture(), prior, covariance_type)) / data.shape[0]
     assert result.lower_bound == pytest.approx(expected, rel=1e-10)
     # score() stays the plain log-likelihood and bic() uses it at the MAP estimate.
     assert start.score(data) == pytest.approx(log_lik / data.shape[0], rel=1e-12)
     n = data.shape[0]
-    assert start.bic(data) == pytest.approx(-2 * log_lik + start._n_parameters() * np.log(n), rel=1e-12)
+    assert start.bic(data) == pytest.approx(
+        -2 * log_lik + start._n_parameters() * np.log(n), rel=1e-12
+    )
 
 
 def collapsing_data():
@@ -184,15 +216,26 @@ def collapsing_data():
 @pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical"])
 def test_prior_keeps_a_collapsing_component_regular(covariance_type):
     X = collapsing_data()
-    precisions = {"full": np.array([np.eye(2)] * 2), "diag": np.ones((2, 2)), "spherical": np.ones(2)}
-    kw = dict(covariance_type=covariance_type, reg_covar=0.0, means_init=[[0.0, 0.0], [8.0, 8.0]],
-              weights_init=[0.5, 0.5], precisions_init=precisions[covariance_type])
+    precisions = {
+        "full": np.array([np.eye(2)] * 2),
+        "diag": np.ones((2, 2)),
+        "spherical": np.ones(2),
+    }
+    kw = dict(
+        covariance_type=covariance_type,
+        reg_covar=0.0,
+        means_init=[[0.0, 0.0], [8.0, 8.0]],
+        weights_init=[0.5, 0.5],
+        precisions_init=precisions[covariance_type],
+    )
     # By maximum likelihood the component on two identical points has zero covariance.
     with pytest.raises(ValueError, match="not positive definite"):
         GaussianMixture(2, **kw).fit(X)
     gm = GaussianMixture(2, prior="default", **kw).fit(X)
     twin = int(np.argmin(np.abs(gm.means_ - 8.0).sum(axis=1)))
-    cov = np.atleast_2d(gm.covariances_[twin]) if covariance_type == "full" else gm.covariances_[twin]
+    cov = (
+        np.atleast_2d(gm.covariances_[twin]) if covariance_type == "full" else gm.covariances_[twin]
+    )
     smallest = np.linalg.eigvalsh(cov).min() if covariance_type == "full" else np.min(cov)
     # The prior's covariance mode for two points: scale / (nu + 2 + n + 2), far from singular.
     scale = gm.prior_.scale
@@ -204,13 +247,24 @@ def test_prior_keeps_a_collapsing_component_regular(covariance_type):
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_vanishing_prior_gives_the_maximum_likelihood_fit(data, covariance_type):
     # Sample weights of 1e6 make the data outweigh the default prior a million-fold.
-    start = GaussianMixture(3, covariance_type=covariance_type, random_state=0, max_iter=0).fit(data)
-    kw = dict(covariance_type=covariance_type, weights_init=start.weights_, means_init=start.means_,
-              precisions_init=start.precisions_, tol=1e-10, max_iter=1000, reg_covar=0.0)
+    start = GaussianMixture(3, covariance_type=covariance_type, random_state=0, max_iter=0).fit(
+        data
+    )
+    kw = dict(
+        covariance_type=covariance_type,
+        weights_init=start.weights_,
+        means_init=start.means_,
+        precisions_init=start.precisions_,
+        tol=1e-10,
+        max_iter=1000,
+        reg_covar=0.0,
+    )
     ml = SkGaussianMixture(3, **kw).fit(data)
     gaps = []
     for weight in (1e2, 1e4, 1e6):
-        gm = GaussianMixture(3, prior="default", **kw).fit(data, sample_weight=np.full(data.shape[0], weight))
+        gm = GaussianMixture(3, prior="default", **kw).fit(
+            data, sample_weight=np.full(data.shape[0], weight)
+        )
         gaps.append(np.abs(gm.covariances_ - ml.covariances_).max())
     np.testing.assert_allclose(gm.means_, ml.means_, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(gm.covariances_, ml.covariances_, rtol=1e-5, atol=1e-5)
@@ -224,14 +278,20 @@ def test_default_prior_is_built_from_the_data(data, covariance_type):
     k, n = 4, data.shape[1]
     prior = gaussmix.default_prior(data, k, covariance_type)
     cov = np.cov(data, rowvar=False, bias=True) / k ** (2 / n)
-    expected_scale = {"full": cov, "tied": cov, "diag": np.diag(cov),
-                      "spherical": np.trace(cov) / n}[covariance_type]
+    expected_scale = {
+        "full": cov,
+        "tied": cov,
+        "diag": np.diag(cov),
+        "spherical": np.trace(cov) / n,
+    }[covariance_type]
     np.testing.assert_allclose(prior.mean, data.mean(axis=0), rtol=1e-12)
     np.testing.assert_allclose(prior.scale, expected_scale, rtol=1e-12)
     assert prior.degrees_of_freedom == n + 2
     assert prior.mean_precision == 0.01
     assert prior.weight_concentration == 1.0
-    gm = GaussianMixture(k, covariance_type=covariance_type, prior="default", random_state=0).fit(data)
+    gm = GaussianMixture(k, covariance_type=covariance_type, prior="default", random_state=0).fit(
+        data
+    )
     np.testing.assert_allclose(gm.prior_.scale, prior.scale, rtol=1e-12)
 
 
@@ -240,16 +300,28 @@ def test_weighted_default_prior_uses_the_weights(data):
     prior = gaussmix.default_prior(data, 2, "full", sample_weight=w)
     rep = np.repeat(data, w, axis=0)
     np.testing.assert_allclose(prior.mean, rep.mean(axis=0), rtol=1e-12)
-    np.testing.assert_allclose(prior.scale, np.cov(rep, rowvar=False, bias=True) / 2 ** (2 / 3), rtol=1e-10)
+    np.testing.assert_allclose(
+        prior.scale, np.cov(rep, rowvar=False, bias=True) / 2 ** (2 / 3), rtol=1e-10
+    )
 
 
 def test_user_prior_fields_and_scale_reduction(data):
     n = data.shape[1]
-    prior = GaussianPrior(mean=np.zeros(n), mean_precision=2.0, degrees_of_freedom=7.0,
-                          scale=np.diag([1.0, 2.0, 3.0]), weight_concentration=1.5)
-    for covariance_type, expected in [("full", np.diag([1.0, 2.0, 3.0])), ("diag", [1.0, 2.0, 3.0]),
-                                      ("spherical", 2.0)]:
-        gm = GaussianMixture(2, covariance_type=covariance_type, prior=prior, random_state=0).fit(data)
+    prior = GaussianPrior(
+        mean=np.zeros(n),
+        mean_precision=2.0,
+        degrees_of_freedom=7.0,
+        scale=np.diag([1.0, 2.0, 3.0]),
+        weight_concentration=1.5,
+    )
+    for covariance_type, expected in [
+        ("full", np.diag([1.0, 2.0, 3.0])),
+        ("diag", [1.0, 2.0, 3.0]),
+        ("spherical", 2.0),
+    ]:
+        gm = GaussianMixture(2, covariance_type=covariance_type, prior=prior, random_state=0).fit(
+            data
+        )
         np.testing.assert_allclose(gm.prior_.scale, expected)
         assert gm.prior_.degrees_of_freedom == 7.0
         np.testing.assert_array_equal(gm.prior_.mean, np.zeros(n))
@@ -291,8 +363,20 @@ def test_prior_survives_clone_and_refit(data):
         (GaussianPrior(scale=-1.0), "diag", "positive"),
         (GaussianPrior(scale=[1.0, np.inf, 1.0]), "diag", "NaN or infinity"),
     ],
-    ids=["string", "dict", "kappa-zero", "kappa-nan", "alpha", "dof-full", "dof-spherical",
-         "mean-shape", "scale-shape", "scale-singular", "scale-negative", "scale-inf"],
+    ids=[
+        "string",
+        "dict",
+        "kappa-zero",
+        "kappa-nan",
+        "alpha",
+        "dof-full",
+        "dof-spherical",
+        "mean-shape",
+        "scale-shape",
+        "scale-singular",
+        "scale-negative",
+        "scale-inf",
+    ],
 )
 def test_bad_priors_raise(data, prior, covariance_type, message):
     with pytest.raises(ValueError, match=message):

@@ -16,7 +16,10 @@ from conftest import COVARIANCE_TYPES
 # derandomize: the same examples on every run, so CI cannot turn red by chance; database=None
 # keeps runs from depending on (or writing) earlier failures.
 PROPERTY = settings(
-    max_examples=200, deadline=None, derandomize=True, database=None,
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -30,8 +33,11 @@ def problems(draw, min_rows_per_component=1):
     k = draw(st.integers(1, 10))
     n_samples = draw(st.integers(max(2, k * min_rows_per_component), 20))
     assume(n_samples >= k)
-    unit = draw(hnp.arrays(np.float64, (n_samples, n_features),
-                           elements=st.floats(-1, 1, allow_subnormal=False)))
+    unit = draw(
+        hnp.arrays(
+            np.float64, (n_samples, n_features), elements=st.floats(-1, 1, allow_subnormal=False)
+        )
+    )
     scale = draw(st.sampled_from([1e-3, 1.0, 1e3, 1e6]))
     offset = draw(st.sampled_from([0.0, 0.0, 10.0 * scale, -1e3 * scale]))
     X = (unit * scale + offset).astype(dtype)
@@ -80,12 +86,18 @@ def test_outputs_are_finite_and_consistent(problem):
 
 def _given_start(X, k, covariance_type):
     """Initial parameters from the data itself (first k rows as means, the data's spread)."""
-    n = X.shape[1]
     var = X.astype(np.float64).var(axis=0) + _reg_covar(X) + 1e-300
-    precision = {"full": np.stack([np.diag(1 / var)] * k), "tied": np.diag(1 / var),
-                 "diag": np.tile(1 / var, (k, 1)), "spherical": np.full(k, 1 / var.mean())}
-    return {"weights_init": np.full(k, 1.0 / k), "means_init": X[:k].astype(np.float64),
-            "precisions_init": precision[covariance_type]}
+    precision = {
+        "full": np.stack([np.diag(1 / var)] * k),
+        "tied": np.diag(1 / var),
+        "diag": np.tile(1 / var, (k, 1)),
+        "spherical": np.full(k, 1 / var.mean()),
+    }
+    return {
+        "weights_init": np.full(k, 1.0 / k),
+        "means_init": X[:k].astype(np.float64),
+        "precisions_init": precision[covariance_type],
+    }
 
 
 @PROPERTY
@@ -103,8 +115,7 @@ def test_row_permutation_does_not_change_the_fit(problem, random):
     spread = float(np.ptp(X.astype(np.float64))) + 1e-3
     np.testing.assert_allclose(a.weights_, b.weights_, rtol=rtol, atol=rtol)
     np.testing.assert_allclose(a.means_, b.means_, rtol=rtol, atol=rtol * spread)
-    np.testing.assert_allclose(a.score_samples(X), b.score_samples(X), rtol=rtol,
-                               atol=rtol * 10)
+    np.testing.assert_allclose(a.score_samples(X), b.score_samples(X), rtol=rtol, atol=rtol * 10)
 
 
 @PROPERTY
@@ -137,8 +148,7 @@ def test_lower_bound_nondecreasing_on_well_posed_data(covariance_type):
     # component: each EM step raises the bound.
     rng = np.random.RandomState(0)
     X = np.vstack([rng.normal(size=(200, 3)) + c for c in ([0, 0, 0], [4, 4, 0], [0, 5, 5])])
-    gm = _fit(X, 3, covariance_type, reg_covar=1e-12, max_iter=60, tol=0.0,
-              init_params="random")
+    gm = _fit(X, 3, covariance_type, reg_covar=1e-12, max_iter=60, tol=0.0, init_params="random")
     bounds = np.array(gm.lower_bounds_)
     assert len(bounds) == 60
     assert (np.diff(bounds) >= -1e-10 * np.abs(bounds[:-1])).all()

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from gaussmix import GaussianMixture, _core
+
 from conftest import full_core_mixture as full_mixture
 from conftest import sample_core_mixture as sample
-from gaussmix import GaussianMixture, _core
 
 # score_samples drops terms more than this far below their row's largest (log_sum_exp_rows).
 SCORE_CUT = {np.float64: 40.0, np.float32: 20.0}
@@ -48,8 +49,12 @@ def reference_log_prob(X, mixture):
         log_w = np.log(np.asarray(mixture.weights))
     for c in range(k):
         y = (X - means[c]) @ chol[c]
-        out[:, c] = (log_w[c] + np.log(np.diag(chol[c])).sum() - 0.5 * n * np.log(2 * np.pi)
-                     - 0.5 * (y**2).sum(axis=1))
+        out[:, c] = (
+            log_w[c]
+            + np.log(np.diag(chol[c])).sum()
+            - 0.5 * n * np.log(2 * np.pi)
+            - 0.5 * (y**2).sum(axis=1)
+        )
     return out
 
 
@@ -66,8 +71,9 @@ def test_labels_and_scores_match_reference(n, k, dtype):
     ref = reference_log_prob(X, mixture)
     assert_array_equal(_core.log_prob(X, mixture, "predict", 2)[:, 0], ref.argmax(axis=1))
     rtol = 1e-10 if dtype == np.float64 else 2e-5
-    assert_allclose(_core.log_prob(X, mixture, "score_samples", 2)[:, 0], reference_score(ref),
-                    rtol=rtol)
+    assert_allclose(
+        _core.log_prob(X, mixture, "score_samples", 2)[:, 0], reference_score(ref), rtol=rtol
+    )
     # The first block ruled most of its terms out: the test covers the pruned path (or, below
     # the precision's minimum, computed every term).
     for output in ("predict", "score_samples"):
@@ -150,8 +156,9 @@ def test_overlapping_components_are_computed_in_full():
         assert (pass_prunes, pruned) == (False, False)
     ref = reference_log_prob(X, mixture)
     assert_array_equal(_core.log_prob(X, mixture, "predict", 2)[:, 0], ref.argmax(axis=1))
-    assert_allclose(_core.log_prob(X, mixture, "score_samples", 2)[:, 0], reference_score(ref),
-                    rtol=1e-12)
+    assert_allclose(
+        _core.log_prob(X, mixture, "score_samples", 2)[:, 0], reference_score(ref), rtol=1e-12
+    )
 
 
 def test_ties_and_empty_components_match_reference():
@@ -169,8 +176,9 @@ def test_ties_and_empty_components_match_reference():
     labels = _core.log_prob(X, mixture, "predict", 2)[:, 0]
     assert_array_equal(labels, ref.argmax(axis=1))
     assert not np.isin(labels, [0, 3]).any()
-    assert_allclose(_core.log_prob(X, mixture, "score_samples", 2)[:, 0], reference_score(ref),
-                    rtol=1e-10)
+    assert_allclose(
+        _core.log_prob(X, mixture, "score_samples", 2)[:, 0], reference_score(ref), rtol=1e-10
+    )
     assert _core.pruned_query_block(X, mixture, "predict")[1:3] == (True, True)
 
 
@@ -179,9 +187,13 @@ def test_mixed_blocks_do_not_depend_on_thread_count():
     mixture = random_mixture(32, 8, spread=5.0, seed=9)
     means = np.asarray(mixture.means)
     rng = np.random.default_rng(10)
-    X = np.vstack([sample(mixture, 3000, seed=11),
-                   (means[rng.integers(0, 8, 700)] + means[rng.integers(0, 8, 700)]) / 2,
-                   sample(mixture, 2300, seed=12)])
+    X = np.vstack(
+        [
+            sample(mixture, 3000, seed=11),
+            (means[rng.integers(0, 8, 700)] + means[rng.integers(0, 8, 700)]) / 2,
+            sample(mixture, 2300, seed=12),
+        ]
+    )
     ref = reference_log_prob(X, mixture)
     results = {}
     for output in ("predict", "score_samples"):
@@ -201,9 +213,12 @@ def test_other_mixtures_are_not_pruned():
     others = [
         random_mixture(31, 3, spread=5.0, seed=0),  # too few features for the bound to pay
         random_mixture(64, 3, spread=5.0, seed=0),  # too few components
-        _core.Mixture.from_covariances(_core.CovarianceType.diag, np.full(4, 0.25), means[[0, 1, 2, 0]],
-                                       np.ones((4, 64))),
-        _core.Mixture.from_covariances(_core.CovarianceType.tied, np.full(3, 1 / 3), means, np.eye(64)),
+        _core.Mixture.from_covariances(
+            _core.CovarianceType.diag, np.full(4, 0.25), means[[0, 1, 2, 0]], np.ones((4, 64))
+        ),
+        _core.Mixture.from_covariances(
+            _core.CovarianceType.tied, np.full(3, 1 / 3), means, np.eye(64)
+        ),
     ]
     for mixture in others:
         n = np.asarray(mixture.means).shape[1]

@@ -52,11 +52,15 @@ def test_integer_weights_equal_repeated_rows(blobs, covariance_type, init_params
 def test_integer_weights_equal_repeated_rows_from_given_start(blobs, covariance_type):
     X, counts = blobs
     # A rough start (random responsibilities, no EM) leaves EM plenty of iterations to agree on.
-    start = GaussianMixture(3, covariance_type=covariance_type, init_params="random",
-                            random_state=0, max_iter=0).fit(X)
+    start = GaussianMixture(
+        3, covariance_type=covariance_type, init_params="random", random_state=0, max_iter=0
+    ).fit(X)
     kw = dict(
-        covariance_type=covariance_type, weights_init=start.weights_, means_init=start.means_,
-        precisions_init=start.precisions_, tol=1e-8,
+        covariance_type=covariance_type,
+        weights_init=start.weights_,
+        means_init=start.means_,
+        precisions_init=start.precisions_,
+        tol=1e-8,
     )
     assert_same_fit(
         GaussianMixture(3, **kw).fit(X, sample_weight=counts),
@@ -85,19 +89,31 @@ def test_zero_weight_equals_dropped_row(blobs, covariance_type):
 @pytest.mark.parametrize("value", [1.0, 3.5])
 def test_uniform_weights_equal_no_weights(blobs, covariance_type, init_params, value):
     X, _ = blobs
-    kw = dict(covariance_type=covariance_type, init_params=init_params, random_state=5, tol=1e-6,
-              max_iter=500)
+    kw = dict(
+        covariance_type=covariance_type,
+        init_params=init_params,
+        random_state=5,
+        tol=1e-6,
+        max_iter=500,
+    )
     w = np.full(X.shape[0], value)
-    assert_same_fit(GaussianMixture(3, **kw).fit(X, sample_weight=w), GaussianMixture(3, **kw).fit(X),
-                    rtol=1e-7)
+    assert_same_fit(
+        GaussianMixture(3, **kw).fit(X, sample_weight=w), GaussianMixture(3, **kw).fit(X), rtol=1e-7
+    )
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_uniform_weights_match_scikit_learn(blobs, covariance_type):
     X, _ = blobs
     start = SkGaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
-    kw = dict(covariance_type=covariance_type, weights_init=start.weights_, means_init=start.means_,
-              precisions_init=start.precisions_, tol=1e-10, max_iter=50)
+    kw = dict(
+        covariance_type=covariance_type,
+        weights_init=start.weights_,
+        means_init=start.means_,
+        precisions_init=start.precisions_,
+        tol=1e-10,
+        max_iter=50,
+    )
     ours = GaussianMixture(3, **kw).fit(X, sample_weight=np.full(X.shape[0], 2.0))
     ref = SkGaussianMixture(3, **kw).fit(X)
     np.testing.assert_allclose(ours.means_, ref.means_, rtol=1e-7, atol=1e-9)
@@ -108,7 +124,9 @@ def test_uniform_weights_match_scikit_learn(blobs, covariance_type):
 def test_kmeans_initialisation_follows_the_weights():
     # Two tight groups of rows; the weights make a third, light group irrelevant to k-means.
     rng = np.random.RandomState(0)
-    X = np.vstack([rng.normal(0, 0.1, (20, 2)), rng.normal(5, 0.1, (20, 2)), rng.normal(20, 0.1, (20, 2))])
+    X = np.vstack(
+        [rng.normal(0, 0.1, (20, 2)), rng.normal(5, 0.1, (20, 2)), rng.normal(20, 0.1, (20, 2))]
+    )
     w = np.r_[np.ones(40), np.zeros(20)]
     gm = GaussianMixture(2, max_iter=0, random_state=0).fit(X, sample_weight=w)
     centres = np.sort(gm.means_[:, 0])
@@ -140,7 +158,9 @@ def test_score_and_fit_predict_with_weights(blobs):
     gm = GaussianMixture(3, random_state=0).fit(X, sample_weight=counts)
     expected = np.average(gm.score_samples(X), weights=counts)
     assert gm.score(X, sample_weight=counts) == pytest.approx(expected, rel=1e-12)
-    assert gm.score(X, sample_weight=counts) == pytest.approx(gm.score(np.repeat(X, counts, axis=0)), rel=1e-12)
+    assert gm.score(X, sample_weight=counts) == pytest.approx(
+        gm.score(np.repeat(X, counts, axis=0)), rel=1e-12
+    )
     labels = GaussianMixture(3, random_state=0).fit_predict(X, sample_weight=counts)
     np.testing.assert_array_equal(labels, gm.predict(X))
 

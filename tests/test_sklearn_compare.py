@@ -17,8 +17,12 @@ ATTRIBUTES = ("weights_", "means_", "covariances_", "precisions_", "precisions_c
 
 def fit_both(X, n_components, covariance_type, max_iter=25, **extra):
     params = dict(
-        n_components=n_components, covariance_type=covariance_type, tol=0.0,
-        max_iter=max_iter, **initial_parameters(X, n_components, covariance_type), **extra,
+        n_components=n_components,
+        covariance_type=covariance_type,
+        tol=0.0,
+        max_iter=max_iter,
+        **initial_parameters(X, n_components, covariance_type),
+        **extra,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # tol=0 never "converges"
@@ -100,8 +104,14 @@ def test_same_samples(blobs, covariance_type):
 @pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical"])
 def test_same_random_initialisations(blobs, init_params, covariance_type):
     # These initialisations draw from the same NumPy RandomState stream as scikit-learn does.
-    params = dict(n_components=3, covariance_type=covariance_type, init_params=init_params,
-                  random_state=4, tol=0.0, max_iter=10)
+    params = dict(
+        n_components=3,
+        covariance_type=covariance_type,
+        init_params=init_params,
+        random_state=4,
+        tol=0.0,
+        max_iter=10,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ours = GaussianMixture(**params).fit(blobs)

@@ -9,13 +9,15 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from conftest import COVARIANCE_TYPES, initial_parameters, make_mixture_data
 from gaussmix import GaussianMixture, _core
+
+from conftest import COVARIANCE_TYPES, initial_parameters, make_mixture_data
 
 
 def start_mixture(X, covariance_type, k=3):
-    gm = GaussianMixture(k, covariance_type=covariance_type, max_iter=0,
-                         **initial_parameters(X, k, covariance_type)).fit(X)
+    gm = GaussianMixture(
+        k, covariance_type=covariance_type, max_iter=0, **initial_parameters(X, k, covariance_type)
+    ).fit(X)
     return gm._mixture()
 
 
@@ -36,7 +38,9 @@ def reference_fields(X, w, mixture, covariance_type):
         shift = means
     s1 = np.stack([r[:, c] @ (X - shift[c]) for c in range(k)])
     if covariance_type == "full":
-        s2 = np.vstack([np.tril(((X - shift[c]) * r[:, c:c + 1]).T @ (X - shift[c])) for c in range(k)])
+        s2 = np.vstack(
+            [np.tril(((X - shift[c]) * r[:, c : c + 1]).T @ (X - shift[c])) for c in range(k)]
+        )
     elif covariance_type == "tied":
         d = X - shift[0]
         s2 = np.tril((d * w[:, None]).T @ d)
@@ -44,8 +48,14 @@ def reference_fields(X, w, mixture, covariance_type):
         s2 = np.stack([r[:, c] @ (X - shift[c]) ** 2 for c in range(k)])
     else:
         s2 = np.stack([[r[:, c] @ ((X - shift[c]) ** 2).sum(axis=1)] for c in range(k)])
-    return {"n_k": r.sum(axis=0), "s1": s1, "s2": s2, "shift": shift,
-            "log_likelihood": w @ log_density, "weight_sum": w.sum()}
+    return {
+        "n_k": r.sum(axis=0),
+        "s1": s1,
+        "s2": s2,
+        "shift": shift,
+        "log_likelihood": w @ log_density,
+        "weight_sum": w.sum(),
+    }
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
@@ -67,8 +77,12 @@ def test_fields_hold_what_the_contract_says(covariance_type):
         # Above the diagonal: exactly zero, for the EM pass and the initialisation passes alike.
         n = X.shape[1]
         labels = np.arange(len(X)) % 3
-        for st in (stats, _core.moments_from_labels(X, w, labels, 3, mixture.covariance_type,
-                                                    _core.PassOptions(1))):
+        for st in (
+            stats,
+            _core.moments_from_labels(
+                X, w, labels, 3, mixture.covariance_type, _core.PassOptions(1)
+            ),
+        ):
             for block in np.asarray(st.s2).reshape(-1, n, n):
                 assert_array_equal(np.triu(block, 1), 0.0)
 
@@ -85,9 +99,9 @@ def test_merging_in_any_grouping_gives_the_same_m_step(covariance_type):
     whole = _core.maximize(_core.accumulate(X, w, mixture, _core.PassOptions(1)), 1e-6)
     parts = chunk_stats(X, w, mixture, [(0, 100), (100, 555), (555, 560), (560, 1200)])
     groupings = [
-        ((parts[0] + parts[1]) + parts[2]) + parts[3],   # left to right
-        parts[0] + (parts[1] + (parts[2] + parts[3])),   # right to left
-        (parts[3] + parts[1]) + (parts[2] + parts[0]),   # shuffled pairs
+        ((parts[0] + parts[1]) + parts[2]) + parts[3],  # left to right
+        parts[0] + (parts[1] + (parts[2] + parts[3])),  # right to left
+        (parts[3] + parts[1]) + (parts[2] + parts[0]),  # shuffled pairs
     ]
     for merged in groupings:
         assert merged.n_samples == len(X)
@@ -100,7 +114,9 @@ def test_merging_in_any_grouping_gives_the_same_m_step(covariance_type):
 def test_merge_refuses_different_shifts_types_and_shapes():
     X = make_mixture_data(n_samples=300, n_features=3, seed=1)
     a = _core.accumulate(X, np.empty(0), start_mixture(X, "full"), _core.PassOptions(1))
-    other_shift = _core.accumulate(X, np.empty(0), start_mixture(X[::-1].copy(), "full"), _core.PassOptions(1))
+    other_shift = _core.accumulate(
+        X, np.empty(0), start_mixture(X[::-1].copy(), "full"), _core.PassOptions(1)
+    )
     with pytest.raises(ValueError, match="different shifts"):
         a.merge(other_shift)
     with pytest.raises(ValueError, match="types or shapes"):
@@ -114,7 +130,10 @@ def test_pickle_round_trip_is_exact():
     for field in ("n_k", "s1", "s2", "shift"):
         assert_array_equal(getattr(back, field), getattr(stats, field))
     assert (back.log_likelihood, back.weight_sum, back.n_samples) == (
-        stats.log_likelihood, stats.weight_sum, stats.n_samples)
+        stats.log_likelihood,
+        stats.weight_sum,
+        stats.n_samples,
+    )
     assert back.covariance_type == stats.covariance_type
 
 

@@ -15,13 +15,24 @@ from gaussmix._sklearn_compat import ConvergenceWarning
 
 from conftest import make_mixture_data
 
+# Slow: see conftest.py (`pytest -m "not slow"` skips them in the inner loop).
+pytestmark = pytest.mark.slow
+
 BIG = np.random.RandomState(0).normal(size=(60000, 8))
 
 
 def _long_fit(**params):
     """A fit that runs for seconds: many full components, no convergence test."""
-    params = {"n_components": 12, "covariance_type": "full", "init_params": "random",
-              "max_iter": 10000, "tol": 0.0, "random_state": 0, "n_threads": 1, **params}
+    params = {
+        "n_components": 12,
+        "covariance_type": "full",
+        "init_params": "random",
+        "max_iter": 10000,
+        "tol": 0.0,
+        "random_state": 0,
+        "n_threads": 1,
+        **params,
+    }
     return GaussianMixture(**params)
 
 
@@ -72,7 +83,8 @@ def _long_enough(make_work, seconds):
 def test_fit_releases_the_gil():
     est = _long_fit(max_iter=100)
     largest, duration = _long_enough(
-        lambda size: lambda: _quiet_fit(est, np.repeat(BIG, size, axis=0)), 0.5)
+        lambda size: lambda: _quiet_fit(est, np.repeat(BIG, size, axis=0)), 0.5
+    )
     assert duration >= 0.5, "the fit was too short to tell"
     # With the GIL held this thread would stall for the whole EM loop (one call into the core);
     # the bound leaves room for a busy machine's scheduling delays.
@@ -82,19 +94,28 @@ def test_fit_releases_the_gil():
 def test_kmeans_init_and_predict_release_the_gil():
     est = GaussianMixture(40, max_iter=1, random_state=0, n_threads=1)
     largest, duration = _long_enough(
-        lambda size: lambda: _quiet_fit(est, np.repeat(BIG, size, axis=0)), 0.3)
+        lambda size: lambda: _quiet_fit(est, np.repeat(BIG, size, axis=0)), 0.3
+    )
     assert duration >= 0.3 and largest < min(0.25, duration / 4), (largest, duration)
     largest, duration = _long_enough(
-        lambda size: lambda: est.predict_proba(np.repeat(BIG, 6 * size, axis=0)), 0.3)
+        lambda size: lambda: est.predict_proba(np.repeat(BIG, 6 * size, axis=0)), 0.3
+    )
     assert duration >= 0.3 and largest < min(0.25, duration / 4), (largest, duration)
 
 
 def test_concurrent_fits_equal_sequential_ones():
     X = make_mixture_data(n_samples=3000, n_features=3, seed=3)
-    configs = [dict(covariance_type=c, random_state=s, init_params=i)
-               for c, s, i in [("full", 0, "kmeans"), ("tied", 1, "k-means++"), ("diag", 2, "random"),
-                               ("spherical", 3, "random_from_data"), ("full", 4, "k-means++"),
-                               ("diag", 5, "kmeans")]]
+    configs = [
+        dict(covariance_type=c, random_state=s, init_params=i)
+        for c, s, i in [
+            ("full", 0, "kmeans"),
+            ("tied", 1, "k-means++"),
+            ("diag", 2, "random"),
+            ("spherical", 3, "random_from_data"),
+            ("full", 4, "k-means++"),
+            ("diag", 5, "kmeans"),
+        ]
+    ]
 
     def fit(config):
         return GaussianMixture(3, n_threads=2, max_iter=50, **config).fit(X)
@@ -157,8 +178,11 @@ def test_ctrl_c_during_em():
     # signal arrives during EM itself.
     X = np.random.RandomState(1).normal(size=(500000, 8))
     k = 200
-    start = {"weights_init": np.full(k, 1.0 / k), "means_init": X[:k],
-             "precisions_init": np.stack([np.eye(8)] * k)}
+    start = {
+        "weights_init": np.full(k, 1.0 / k),
+        "means_init": X[:k],
+        "precisions_init": np.stack([np.eye(8)] * k),
+    }
     latency = _interrupt_after(0.3, lambda: _long_fit(n_components=k, **start).fit(X))
     assert latency < 1.0, latency
 
@@ -183,8 +207,12 @@ def test_an_interrupted_pass_leaves_no_sums_behind():
     # is given, so it lands in EM.
     many = np.repeat(BIG.astype(np.float32), 10, axis=0)
     k = 40
-    est = _long_fit(n_components=k, weights_init=np.full(k, 1.0 / k),
-                    means_init=BIG[:k], precisions_init=np.stack([np.eye(8)] * k))
+    est = _long_fit(
+        n_components=k,
+        weights_init=np.full(k, 1.0 / k),
+        means_init=BIG[:k],
+        precisions_init=np.stack([np.eye(8)] * k),
+    )
     _interrupt_after(0.3, lambda: est.fit(many))
     after = _core.accumulate(X32, np.empty(0), mix, _core.PassOptions(1))
     np.testing.assert_array_equal(after.s1, before.s1)

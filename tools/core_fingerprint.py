@@ -21,8 +21,18 @@ TYPES = ("full", "tied", "diag", "spherical")
 # (rows, features, components): few-feature loops, fused kernels at and past register widths,
 # the fused diag queries on both sides of 16 components, pruned queries from 32 features.
 SHAPES = [
-    (700, 1, 3), (900, 2, 5), (1100, 3, 4), (1500, 4, 17), (1300, 5, 3), (2100, 8, 16),
-    (1700, 16, 9), (900, 17, 2), (1200, 33, 6), (1500, 40, 16), (1100, 64, 12), (600, 96, 5),
+    (700, 1, 3),
+    (900, 2, 5),
+    (1100, 3, 4),
+    (1500, 4, 17),
+    (1300, 5, 3),
+    (2100, 8, 16),
+    (1700, 16, 9),
+    (900, 17, 2),
+    (1200, 33, 6),
+    (1500, 40, 16),
+    (1100, 64, 12),
+    (600, 96, 5),
     (5000, 6, 40),
 ]
 
@@ -88,7 +98,9 @@ def dump(core, path):
         for dtype in (np.float64, np.float32):
             X = np.ascontiguousarray(X64, dtype=dtype)
             for cov_type in TYPES:
-                tag = f"{cov_type}/{np.dtype(dtype).name}/m{m}n{n}k{k}/off{offset:g}/w{int(weighted)}"
+                tag = (
+                    f"{cov_type}/{np.dtype(dtype).name}/m{m}n{n}k{k}/off{offset:g}/w{int(weighted)}"
+                )
                 mix = mixture_for(core, X64, k, cov_type, np.random.RandomState(k))
                 kind = getattr(core.CovarianceType, cov_type)
                 for threads in (1, 2, 3):

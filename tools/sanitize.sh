@@ -19,7 +19,7 @@ if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
 # -O1 -g1: fast to compile, still line numbers in reports. Only the extension is built.
 cmake -S "$root" -B "$build" "${generator[@]}" \
   -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" -DCMAKE_CXX_COMPILER="$cxx" \
-  -DGAUSSMIX_SANITIZE=ON -DGAUSSMIX_BUILD_PYTHON=ON -DGAUSSMIX_BUILD_TESTS=ON \
+  -DGAUSSMIX_SANITIZE=ON -DGAUSSMIX_WERROR=ON -DGAUSSMIX_BUILD_PYTHON=ON -DGAUSSMIX_BUILD_TESTS=ON \
   -DGAUSSMIX_BUILD_EXAMPLES=OFF -DGAUSSMIX_INSTALL=OFF -DGAUSSMIX_NATIVE=OFF \
   -DGAUSSMIX_PYTHON_OUTPUT_DIR="$pkg" -DPython_EXECUTABLE="$(command -v "$python")" \
   -Dpybind11_DIR="$("$python" -m pybind11 --cmakedir)"

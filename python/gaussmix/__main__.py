@@ -27,15 +27,19 @@ def demo(args):
 
     X, truth = make_blobs(args.samples, args.features, args.components, args.seed)
     gm = GaussianMixture(
-        n_components=args.components, covariance_type=args.covariance_type,
-        n_init=args.n_init, random_state=args.seed,
+        n_components=args.components,
+        covariance_type=args.covariance_type,
+        n_init=args.n_init,
+        random_state=args.seed,
     )
     start = time.perf_counter()
     gm.fit(X)
     elapsed = time.perf_counter() - start
     np.set_printoptions(precision=3, suppress=True)
-    print(f"gaussmix demo: {X.shape[0]} samples, {X.shape[1]} features, "
-          f"{args.components} components ({args.covariance_type} covariance)")
+    print(
+        f"gaussmix demo: {X.shape[0]} samples, {X.shape[1]} features, "
+        f"{args.components} components ({args.covariance_type} covariance)"
+    )
     print(f"fit: {elapsed * 1000:.1f} ms, {gm.n_iter_} EM iterations, converged={gm.converged_}")
     print(f"lower bound (mean log-likelihood per sample): {gm.lower_bound_:.4f}")
     print(f"BIC: {gm.bic(X):.1f}")
@@ -50,15 +54,17 @@ def demo(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m gaussmix", description=__doc__)
-    parser.add_argument("--cmake-dir", action="store_true",
-                        help="print the folder to put on CMAKE_PREFIX_PATH for find_package(gaussmix)")
+    parser.add_argument(
+        "--cmake-dir",
+        action="store_true",
+        help="print the folder to put on CMAKE_PREFIX_PATH for find_package(gaussmix)",
+    )
     sub = parser.add_subparsers(dest="command")
     d = sub.add_parser("demo", help="fit a generated dataset and print the model")
     d.add_argument("--samples", type=int, default=100_000)
     d.add_argument("--features", type=int, default=4)
     d.add_argument("--components", type=int, default=5)
-    d.add_argument("--covariance-type", default="full",
-                   choices=list(COVARIANCE_TYPES))
+    d.add_argument("--covariance-type", default="full", choices=list(COVARIANCE_TYPES))
     d.add_argument("--n-init", type=int, default=1)
     d.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

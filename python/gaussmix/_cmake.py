@@ -5,7 +5,7 @@ from pathlib import Path
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def get_cmake_dir():
+def get_cmake_dir() -> str:
     """Folder holding ``gaussmixConfig.cmake`` of the C++ library installed with this package.
 
     Put it on ``CMAKE_PREFIX_PATH`` (or pass it as ``gaussmix_DIR``) so that a CMake project's

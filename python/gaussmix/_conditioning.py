@@ -15,17 +15,25 @@ def _check_indices(gm, indices):
     """Given-feature indices as a sorted-as-given int array, plus the remaining ones (ascending)."""
     n_features = gm.means_.shape[1]
     names = getattr(gm, "feature_names_in_", None)
-    raw = [indices] if isinstance(indices, (numbers.Integral, str)) else list(np.ravel(np.asarray(indices, dtype=object)))
+    raw = (
+        [indices]
+        if isinstance(indices, (numbers.Integral, str))
+        else list(np.ravel(np.asarray(indices, dtype=object)))
+    )
     if not raw:
         raise ValueError("indices must name at least one feature to condition on.")
     out = []
     for item in raw:
         if isinstance(item, str):
             if names is None:
-                raise ValueError(f"feature name {item!r} given, but the mixture was fitted without feature names.")
+                raise ValueError(
+                    f"feature name {item!r} given, but the mixture was fitted without feature names."
+                )
             hits = np.flatnonzero(names == item)
             if hits.size == 0:
-                raise ValueError(f"feature name {item!r} is not one of the fitted features {list(names)}.")
+                raise ValueError(
+                    f"feature name {item!r} is not one of the fitted features {list(names)}."
+                )
             out.append(int(hits[0]))
             continue
         if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Integral):
@@ -61,7 +69,9 @@ class _Split:
         cov_rg = cov[:, rest][:, :, given]
         cov_rr = cov[:, rest][:, :, rest]
         # Solve with S_gg (symmetric) rather than forming its inverse: gain^T = S_gg^{-1} S_gr.
-        self.gain = np.transpose(np.linalg.solve(self.cov_gg, np.transpose(cov_rg, (0, 2, 1))), (0, 2, 1))
+        self.gain = np.transpose(
+            np.linalg.solve(self.cov_gg, np.transpose(cov_rg, (0, 2, 1))), (0, 2, 1)
+        )
         cond = cov_rr - self.gain @ np.transpose(cov_rg, (0, 2, 1))
         self.cond_cov = 0.5 * (cond + np.transpose(cond, (0, 2, 1)))  # exact symmetry for Cholesky
 
@@ -91,21 +101,34 @@ def condition(gm, indices, values):
         )
     split = _Split(gm, given, rest)
     # New weights: w_c N(x_g | component c's marginal), normalised in log space.
-    log_w = _core.log_prob(np.ascontiguousarray(x_g[None, :]), split.marginal_mixture(gm, given),
-                           "weighted_log_prob", gm._n_threads())[0]
+    log_w = _core.log_prob(
+        np.ascontiguousarray(x_g[None, :]),
+        split.marginal_mixture(gm, given),
+        "weighted_log_prob",
+        gm._n_threads(),
+    )[0]
     if not np.isfinite(log_w).any():
-        raise ValueError("values have zero density under every component; cannot condition on them.")
+        raise ValueError(
+            "values have zero density under every component; cannot condition on them."
+        )
     weights = np.exp(log_w - log_w.max())
     weights /= weights.sum()
     means = split.mean_r + np.einsum("crg,cg->cr", split.gain, x_g[None, :] - split.mean_g)
 
     params = gm.get_params(deep=False)
-    params.update(n_components=len(weights), weights_init=None, means_init=None,
-                  precisions_init=None, prior=None)
+    params.update(
+        n_components=len(weights),
+        weights_init=None,
+        means_init=None,
+        precisions_init=None,
+        prior=None,
+    )
     out = type(gm)(**params)
     mixture = _core.Mixture.from_covariances(
-        layout(gm.covariance_type).core_type, weights,
-        np.ascontiguousarray(means), layout(gm.covariance_type).storage_of_full(split.cond_cov),
+        layout(gm.covariance_type).core_type,
+        weights,
+        np.ascontiguousarray(means),
+        layout(gm.covariance_type).storage_of_full(split.cond_cov),
     )
     out._set_mixture(mixture)
     out.converged_ = True
@@ -135,7 +158,7 @@ def conditional_mean(gm, X_given, given_indices):
     out = np.zeros((X.shape[0], rest.size))
     for c in range(split.gain.shape[0]):  # a loop over components, not rows
         mean_c = split.mean_r[c] + (X64 - split.mean_g[c]) @ split.gain[c].T
-        out += resp[:, c:c + 1] * mean_c
+        out += resp[:, c : c + 1] * mean_c
     return out
 
 

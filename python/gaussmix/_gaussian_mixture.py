@@ -1,15 +1,21 @@
 """GaussianMixture: scikit-learn's estimator API over the compiled EM core."""
 
+from __future__ import annotations
+
+import os
 import time
 import warnings
+from typing import BinaryIO
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from . import _validation as v
 from ._layout import layout
 from ._priors import resolve_prior
 from ._sklearn_compat import BaseEstimator, ConvergenceWarning, DensityMixin, NotFittedError
+
 
 def _rows_from_data(random_state, w, n_samples, k):
     """k distinct seed rows for 'random_from_data'.
@@ -162,7 +168,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, X, y=None, *, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: object = None, *, sample_weight: ArrayLike | None = None
+    ) -> GaussianMixture:
         """Estimate the parameters with EM (n_init restarts, best lower bound kept).
 
         Parameters
@@ -179,7 +187,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self._fit(X, sample_weight)
         return self
 
-    def fit_predict(self, X, y=None, *, sample_weight=None):
+    def fit_predict(
+        self, X: ArrayLike, y: object = None, *, sample_weight: ArrayLike | None = None
+    ) -> NDArray[np.int64]:
         """Fit, then return the most probable component of each row of X.
 
         Returns
@@ -232,8 +242,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 best = (mixture, 0, False, [])
                 continue
             result = _core.run_em(
-                X, w, mixture, float(self.tol), float(self.reg_covar), int(self.max_iter),
-                n_threads, float(start_bound), self._verbose_iteration if self.verbose else None,
+                X,
+                w,
+                mixture,
+                float(self.tol),
+                float(self.reg_covar),
+                int(self.max_iter),
+                n_threads,
+                float(start_bound),
+                self._verbose_iteration if self.verbose else None,
                 core_prior,
             )
             self._verbose_init_end(result.lower_bound, result.converged)
@@ -282,7 +299,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         k = self.n_components
         if all(inits[key] is not None for key in ("weights", "means", "precisions")):
             return _core.Mixture.from_precisions(
-                cov_type, inits["weights"], inits["means"],
+                cov_type,
+                inits["weights"],
+                inits["means"],
                 structure.to_storage(inits["precisions"], n_features),
             )
         options = _core.PassOptions(n_threads)
@@ -353,11 +372,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ queries
 
-    def score_samples(self, X):
+    def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
         """Log of the mixture density at each row of X: ndarray of shape (n_samples,)."""
         return self._query(self._checked_X(X), "score_samples")[:, 0]
 
-    def score(self, X, y=None, sample_weight=None):
+    def score(
+        self, X: ArrayLike, y: object = None, sample_weight: ArrayLike | None = None
+    ) -> float:
         """Mean log-likelihood per sample of X (weighted by sample_weight when given)."""
         log_density = self.score_samples(X)
         if sample_weight is None:
@@ -365,15 +386,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         w = v.check_sample_weight(sample_weight, log_density.shape[0])
         return float(np.dot(w, log_density) / w.sum())
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> NDArray[np.int64]:
         """Most probable component of each row: ndarray of shape (n_samples,)."""
         return self._query(self._checked_X(X), "predict")[:, 0].astype(np.int64)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
         """Posterior probability of each component: ndarray of shape (n_samples, n_components)."""
         return self._query(self._checked_X(X), "predict_proba")
 
-    def sample(self, n_samples=1):
+    def sample(self, n_samples: int = 1) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         """Draw samples from the fitted mixture, grouped by component.
 
         Returns
@@ -383,7 +404,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             The component each sample came from (sorted: all of component 0 first, ...).
         """
         v.check_is_fitted(self, NotFittedError)
-        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+        if (
+            isinstance(n_samples, bool)
+            or not isinstance(n_samples, (int, np.integer))
+            or n_samples < 1
+        ):
             raise ValueError(
                 f"Invalid value for 'n_samples': {n_samples!r}. The sampling requires at least "
                 "one sample."
@@ -391,12 +416,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         rng = v.check_random_state(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_)
         structure = layout(self.covariance_type)
-        parts = [structure.draw(rng, mean, self.covariances_, c, count)
-                 for c, (mean, count) in enumerate(zip(self.means_, counts))]
+        parts = [
+            structure.draw(rng, mean, self.covariances_, c, count)
+            for c, (mean, count) in enumerate(zip(self.means_, counts))
+        ]
         labels = np.repeat(np.arange(self.n_components, dtype=np.int64), counts)
         return np.vstack(parts), labels
 
-    def save(self, file, *, dtype="float64"):
+    def save(self, file: str | os.PathLike | BinaryIO, *, dtype: str = "float64") -> None:
         """Write the fitted model to `file` in gaussmix's model file format.
 
         The file loads with :func:`gaussmix.load` or, in C++, ``gaussmix::load`` with
@@ -415,7 +442,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     # ------------------------------------------------------------ conditioning
 
-    def condition(self, indices, values):
+    def condition(self, indices: object, values: ArrayLike) -> GaussianMixture:
         """The mixture of the remaining features given that features `indices` equal `values`.
 
         Each component's weight is multiplied by its marginal density at `values` and the
@@ -448,7 +475,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         return condition(self, indices, values)
 
-    def conditional_mean(self, X_given, given_indices):
+    def conditional_mean(self, X_given: ArrayLike, given_indices: object) -> NDArray[np.float64]:
         """Regression: E[x_rest | x_given] for every row of X_given, vectorised.
 
         Parameters
@@ -472,13 +499,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """Number of free parameters of the model (as scikit-learn counts them)."""
         return int(self._mixture().n_parameters())
 
-    def bic(self, X):
+    def bic(self, X: ArrayLike) -> float:
         """Bayesian information criterion on X (lower is better)."""
         log_density = self.score_samples(X)  # validates X before its length is used
         n_samples = log_density.shape[0]
         return -2 * float(log_density.sum()) + self._n_parameters() * np.log(n_samples)
 
-    def aic(self, X):
+    def aic(self, X: ArrayLike) -> float:
         """Akaike information criterion on X (lower is better)."""
         return -2 * float(self.score_samples(X).sum()) + 2 * self._n_parameters()
 
@@ -495,7 +522,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 print(f"  Iteration {n_iter}")
             else:
                 now = time.time()
-                print(f"  Iteration {n_iter}\t time lapse {now - self._iter_time:.5f}s\t ll change {change:.5f}")
+                print(
+                    f"  Iteration {n_iter}\t time lapse {now - self._iter_time:.5f}s\t ll change {change:.5f}"
+                )
                 self._iter_time = now
 
     def _verbose_init_end(self, lower_bound, converged):

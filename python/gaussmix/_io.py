@@ -5,13 +5,19 @@ here loads in a C++ program with ``gaussmix::load`` and the other way round, wit
 parameters. This module only moves bytes between files and the estimator.
 """
 
+from __future__ import annotations
+
 import os
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
 from . import _core
-from ._sklearn_compat import NotFittedError
+
+if TYPE_CHECKING:
+    from ._gaussian_mixture import GaussianMixture
 from . import _validation as v
+from ._sklearn_compat import NotFittedError
 
 _DTYPES = ("float32", "float64")
 
@@ -26,7 +32,9 @@ def _dtype_name(dtype):
     return name
 
 
-def save(estimator, file, *, dtype="float64"):
+def save(
+    estimator: GaussianMixture, file: str | os.PathLike | BinaryIO, *, dtype: str = "float64"
+) -> None:
     """Write a fitted GaussianMixture to `file` (a path or a binary file object).
 
     See :meth:`GaussianMixture.save`.
@@ -34,8 +42,11 @@ def save(estimator, file, *, dtype="float64"):
     v.check_is_fitted(estimator, NotFittedError)
     name = _dtype_name(dtype)
     data = _core.encode_model(
-        estimator._mixture(), int(estimator.n_iter_), bool(estimator.converged_),
-        float(estimator.lower_bound_), name,
+        estimator._mixture(),
+        int(estimator.n_iter_),
+        bool(estimator.converged_),
+        float(estimator.lower_bound_),
+        name,
     )
     if hasattr(file, "write"):
         file.write(data)
@@ -44,7 +55,7 @@ def save(estimator, file, *, dtype="float64"):
             handle.write(data)
 
 
-def load(file):
+def load(file: str | os.PathLike | BinaryIO) -> GaussianMixture:
     """Read a model written by :meth:`GaussianMixture.save` or by the C++ library.
 
     Parameters
@@ -79,13 +90,16 @@ def load(file):
             data = handle.read()
         where = path
     if not isinstance(data, bytes):
-        raise TypeError(f"a model file must be opened in binary mode, got {type(data).__name__} data.")
+        raise TypeError(
+            f"a model file must be opened in binary mode, got {type(data).__name__} data."
+        )
     try:
         mixture, n_iter, converged, lower_bound, _ = _core.decode_model(data)
     except ValueError as exc:
         raise ValueError(f"{exc} (reading {where!r})") from None
-    model = GaussianMixture(n_components=int(mixture.n_components),
-                            covariance_type=mixture.covariance_type.name)
+    model = GaussianMixture(
+        n_components=int(mixture.n_components), covariance_type=mixture.covariance_type.name
+    )
     model._set_mixture(mixture)
     model.converged_ = bool(converged)
     model.n_iter_ = int(n_iter)

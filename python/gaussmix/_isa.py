@@ -17,11 +17,31 @@ LEVELS = ("x86_64_v4", "x86_64_v3", "x86_64")
 REQUIRED = {
     "x86_64": frozenset(),
     "x86_64_v3": frozenset(
-        {"avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "movbe", "xsave", "abm",
-         "sse4_1", "sse4_2", "ssse3", "popcnt", "cx16"}
+        {
+            "avx",
+            "avx2",
+            "bmi1",
+            "bmi2",
+            "f16c",
+            "fma",
+            "movbe",
+            "xsave",
+            "abm",
+            "sse4_1",
+            "sse4_2",
+            "ssse3",
+            "popcnt",
+            "cx16",
+        }
     ),
 }
-REQUIRED["x86_64_v4"] = REQUIRED["x86_64_v3"] | {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}
+REQUIRED["x86_64_v4"] = REQUIRED["x86_64_v3"] | {
+    "avx512f",
+    "avx512bw",
+    "avx512cd",
+    "avx512dq",
+    "avx512vl",
+}
 
 
 def cpu_flags(cpuinfo="/proc/cpuinfo"):

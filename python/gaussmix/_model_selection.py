@@ -1,12 +1,16 @@
 """select_model: fit every (n_components, covariance_type) pair with restarts and rank them."""
 
+from __future__ import annotations
+
 import numbers
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, Iterable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _validation as v
 from ._gaussian_mixture import GaussianMixture
@@ -62,7 +66,10 @@ class ModelSelectionResult:
     def best_params_(self):
         """{'n_components': ..., 'covariance_type': ...} of the best model."""
         row = self.table[self.best_index_]
-        return {"n_components": int(row["n_components"]), "covariance_type": str(row["covariance_type"])}
+        return {
+            "n_components": int(row["n_components"]),
+            "covariance_type": str(row["covariance_type"]),
+        }
 
     def to_dicts(self):
         """The table as a list of dicts (one per row, Python scalars)."""
@@ -106,11 +113,23 @@ class ModelSelectionResult:
             rows = self.table[self.table["covariance_type"] == cov_type]
             rows = rows[np.argsort(rows["n_components"], kind="stable")]
             finite = np.isfinite(rows[criterion])
-            ax.plot(rows["n_components"][finite], rows[criterion][finite], marker="o", label=str(cov_type))
+            ax.plot(
+                rows["n_components"][finite],
+                rows[criterion][finite],
+                marker="o",
+                label=str(cov_type),
+            )
         best = self.table[self.best_index_]
         if criterion == self.criterion:
-            ax.plot([best["n_components"]], [best[criterion]], marker="*", markersize=14,
-                    color="black", linestyle="none", label="selected")
+            ax.plot(
+                [best["n_components"]],
+                [best[criterion]],
+                marker="*",
+                markersize=14,
+                color="black",
+                linestyle="none",
+                label="selected",
+            )
         ax.set_xlabel("n_components")
         ax.set_ylabel(f"{criterion.upper()} (lower is better)")
         ax.legend(title="covariance_type")
@@ -140,42 +159,67 @@ def _entropy(resp, sample_weight):
 def _fit_one(X, sample_weight, n_components, covariance_type, seed, n_init, n_threads, params):
     """Fits one combination; returns (estimator or None, table row values)."""
     est = GaussianMixture(
-        n_components, covariance_type=covariance_type, n_init=n_init, random_state=seed,
-        n_threads=n_threads, **params,
+        n_components,
+        covariance_type=covariance_type,
+        n_init=n_init,
+        random_state=seed,
+        n_threads=n_threads,
+        **params,
     )
     try:
         est.fit(X, sample_weight=None if sample_weight.size == 0 else sample_weight)
     except ValueError as exc:
         # A combination the data cannot support (too many components, a singular covariance)
         # is a result for the table, not a reason to lose the other fits.
-        row = (n_components, covariance_type, np.nan, 0, np.inf, np.inf, np.inf, False, 0,
-               str(exc)[:200])
+        row = (
+            n_components,
+            covariance_type,
+            np.nan,
+            0,
+            np.inf,
+            np.inf,
+            np.inf,
+            False,
+            0,
+            str(exc)[:200],
+        )
         return None, row
     n_total = float(X.shape[0] if sample_weight.size == 0 else sample_weight.sum())
     log_density = est.score_samples(X)
-    log_likelihood = float(log_density.sum() if sample_weight.size == 0
-                           else np.dot(sample_weight, log_density))
+    log_likelihood = float(
+        log_density.sum() if sample_weight.size == 0 else np.dot(sample_weight, log_density)
+    )
     n_parameters = est._n_parameters()
     bic = -2.0 * log_likelihood + n_parameters * np.log(n_total)
     aic = -2.0 * log_likelihood + 2.0 * n_parameters
     icl = bic + 2.0 * _entropy(est.predict_proba(X), sample_weight)
-    row = (n_components, covariance_type, log_likelihood, n_parameters, bic, aic, icl,
-           bool(est.converged_), int(est.n_iter_), "")
+    row = (
+        n_components,
+        covariance_type,
+        log_likelihood,
+        n_parameters,
+        bic,
+        aic,
+        icl,
+        bool(est.converged_),
+        int(est.n_iter_),
+        "",
+    )
     return est, row
 
 
 def select_model(
-    X,
-    n_components=range(1, 10),
-    covariance_types=COVARIANCE_TYPES,
+    X: ArrayLike,
+    n_components: int | Iterable[int] = range(1, 10),
+    covariance_types: str | Iterable[str] = COVARIANCE_TYPES,
     *,
-    criterion="bic",
-    sample_weight=None,
-    n_init=1,
-    random_state=None,
-    n_jobs=None,
-    **params,
-):
+    criterion: str = "bic",
+    sample_weight: ArrayLike | None = None,
+    n_init: int = 1,
+    random_state: int | np.random.RandomState | None = None,
+    n_jobs: int | None = None,
+    **params: Any,
+) -> ModelSelectionResult:
     """Fit a GaussianMixture for every (n_components, covariance_type) and pick the best.
 
     Every combination is fitted with `n_init` restarts. BIC = -2 log L + p log N,
@@ -219,28 +263,34 @@ def select_model(
         On bad arguments, or when no combination could be fitted.
     """
     _check_criterion(criterion)
-    X = v.check_array(X, min_samples=2)
-    w = v.check_sample_weight(sample_weight, X.shape[0])
+    data = v.check_array(X, min_samples=2)
+    w = v.check_sample_weight(sample_weight, data.shape[0])
 
-    if isinstance(n_components, numbers.Integral):
-        n_components = [n_components]
-    ks = list(n_components)
+    ks: list = (
+        [n_components] if isinstance(n_components, numbers.Integral) else list(n_components)  # type: ignore[arg-type]
+    )
     if not ks:
         raise ValueError("n_components must name at least one number of components.")
     for k in ks:
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
             raise ValueError(f"n_components must hold integers >= 1, got {k!r}.")
-    if isinstance(covariance_types, str):
-        covariance_types = [covariance_types]
-    types = list(covariance_types)
+    types: list = (
+        [covariance_types] if isinstance(covariance_types, str) else list(covariance_types)
+    )
     if not types:
         raise ValueError("covariance_types must name at least one covariance type.")
     for t in types:
         if t not in v.COVARIANCE_TYPES:
-            raise ValueError(f"covariance_types must hold values from {v.COVARIANCE_TYPES}, got {t!r}.")
-    reserved = {"n_components", "covariance_type", "random_state", "n_init", "n_threads"} & set(params)
+            raise ValueError(
+                f"covariance_types must hold values from {v.COVARIANCE_TYPES}, got {t!r}."
+            )
+    reserved = {"n_components", "covariance_type", "random_state", "n_init", "n_threads"} & set(
+        params
+    )
     if reserved:
-        raise ValueError(f"{sorted(reserved)} are set by select_model itself; pass them as its own arguments.")
+        raise ValueError(
+            f"{sorted(reserved)} are set by select_model itself; pass them as its own arguments."
+        )
     if isinstance(n_init, bool) or not isinstance(n_init, numbers.Integral) or n_init < 1:
         raise ValueError(f"n_init must be an integer >= 1, got {n_init!r}.")
 
@@ -258,7 +308,7 @@ def select_model(
 
     def task(i):
         k, t = combos[i]
-        return _fit_one(X, w, k, t, int(seeds[i]), n_init, threads_per_fit, params)
+        return _fit_one(data, w, k, t, int(seeds[i]), n_init, threads_per_fit, params)
 
     # Biggest fits first, so the last fit to finish is a small one.
     order = sorted(range(len(combos)), key=lambda i: -combos[i][0])

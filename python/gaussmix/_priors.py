@@ -1,9 +1,12 @@
 """Conjugate priors for MAP estimation: the user-facing GaussianPrior and the data-driven default."""
 
+from __future__ import annotations
+
 import numbers
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _core
 from ._layout import COVARIANCE_TYPES, layout
@@ -117,7 +120,12 @@ def _scale_matrix(scale, n_features):
     )
 
 
-def default_prior(X, n_components, covariance_type="full", sample_weight=None):
+def default_prior(
+    X: ArrayLike,
+    n_components: int,
+    covariance_type: str = "full",
+    sample_weight: ArrayLike | None = None,
+) -> GaussianPrior:
     """The data-driven default prior of Fraley & Raftery (2007), fully filled in.
 
     mean = the (weighted) data mean, mean_precision = 0.01, degrees_of_freedom =
@@ -143,9 +151,9 @@ def default_prior(X, n_components, covariance_type="full", sample_weight=None):
     """
     from . import _validation as v
 
-    X = v.check_array(X)
-    w = v.check_sample_weight(sample_weight, X.shape[0])
-    return resolve_prior(GaussianPrior(), X, w, covariance_type, n_components)[0]
+    data = v.check_array(X)
+    w = v.check_sample_weight(sample_weight, data.shape[0])
+    return resolve_prior(GaussianPrior(), data, w, covariance_type, n_components)[0]
 
 
 def resolve_prior(prior, X, sample_weight, covariance_type, n_components):
@@ -174,7 +182,9 @@ def resolve_prior(prior, X, sample_weight, covariance_type, n_components):
             f"prior must be None, 'default' or a gaussmix.GaussianPrior, got {type(prior).__name__}."
         )
     if covariance_type not in COVARIANCE_TYPES:
-        raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}.")
+        raise ValueError(
+            f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}."
+        )
     structure = layout(covariance_type)
     n_features = X.shape[1]
     need_data = prior.mean is None or prior.scale is None
@@ -201,15 +211,22 @@ def resolve_prior(prior, X, sample_weight, covariance_type, n_components):
         scale = prior.scale
     core_scale, public_scale = structure.prior_scale(_scale_matrix(scale, n_features))
     core = _core.Prior(
-        weight_concentration=alpha, mean=mean, mean_precision=kappa,
-        degrees_of_freedom=dof, scale=core_scale,
+        weight_concentration=alpha,
+        mean=mean,
+        mean_precision=kappa,
+        degrees_of_freedom=dof,
+        scale=core_scale,
     )
     try:
         core.validate(structure.core_type, n_features)
     except ValueError as exc:
         raise ValueError(str(exc)) from None
     filled = replace(
-        prior, weight_concentration=alpha, mean=mean, mean_precision=kappa,
-        degrees_of_freedom=dof, scale=public_scale,
+        prior,
+        weight_concentration=alpha,
+        mean=mean,
+        mean_precision=kappa,
+        degrees_of_freedom=dof,
+        scale=public_scale,
     )
     return filled, core

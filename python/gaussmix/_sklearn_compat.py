@@ -16,13 +16,13 @@ try:  # pragma: no branch - which branch runs depends on the environment
 except ImportError:
     HAVE_SKLEARN = False
 
-    class NotFittedError(ValueError, AttributeError):
+    class NotFittedError(ValueError, AttributeError):  # type: ignore[no-redef]
         """Raised when a method needs a fitted estimator."""
 
-    class ConvergenceWarning(UserWarning):
+    class ConvergenceWarning(UserWarning):  # type: ignore[no-redef]
         """Raised when EM stops at max_iter before the lower bound settles."""
 
-    class BaseEstimator:
+    class BaseEstimator:  # type: ignore[no-redef]
         """Parameter introspection compatible with scikit-learn's conventions."""
 
         @classmethod
@@ -65,7 +65,7 @@ except ImportError:
                 changed.append(f"{name}={value!r}")
             return f"{type(self).__name__}({', '.join(changed)})"
 
-    class DensityMixin:
+    class DensityMixin:  # type: ignore[no-redef]
         """Marks density estimators."""
 
         _estimator_type = "DensityEstimator"

@@ -241,7 +241,9 @@ def check_random_state(seed):
 def _as_float_array(value, name, shape):
     arr = check_float_array(value, name)
     if arr.shape != shape:
-        raise ValueError(f"The parameter '{name}' should have the shape of {shape}, but got {arr.shape}")
+        raise ValueError(
+            f"The parameter '{name}' should have the shape of {shape}, but got {arr.shape}"
+        )
     return arr
 
 
@@ -276,8 +278,9 @@ def check_means_init(means, n_components, n_features):
 
 def check_precisions_init(precisions, covariance_type, n_components, n_features):
     structure = layout(covariance_type)
-    p = _as_float_array(precisions, f"{covariance_type} precision",
-                        structure.public_shape(n_components, n_features))
+    p = _as_float_array(
+        precisions, f"{covariance_type} precision", structure.public_shape(n_components, n_features)
+    )
     if structure.diagonal:
         if (p <= 0).any():
             raise ValueError(f"'{covariance_type} precision' should be positive")
@@ -305,10 +308,15 @@ def check_feature_names(est, X, *, reset):
     if fitted is None and names is None:
         return
     if names is not None and fitted is None:
-        warnings.warn(f"X has feature names, but {cls} was fitted without feature names", UserWarning)
+        warnings.warn(
+            f"X has feature names, but {cls} was fitted without feature names", UserWarning
+        )
         return
     if names is None and fitted is not None:
-        warnings.warn(f"X does not have valid feature names, but {cls} was fitted with feature names", UserWarning)
+        warnings.warn(
+            f"X does not have valid feature names, but {cls} was fitted with feature names",
+            UserWarning,
+        )
         return
     if len(names) != len(fitted) or not np.array_equal(names, fitted):
         raise ValueError(
