@@ -32,70 +32,70 @@ namespace {
 
 template <typename T>
 void bind_dtype(py::module_& m) {
-  m.def("run_em",
-        [](DataRef<T> X, WeightRef w, const Mixture& initial, double tol, double reg_covar,
-           int max_iter, int n_threads, double initial_lower_bound, py::object callback,
-           std::optional<Prior> prior) {
-          const EmOptions options{tol, reg_covar, max_iter, n_threads, std::move(prior),
-                                  interrupt_check()};
-          // Without a callback (verbose=0) the loop never re-enters Python between iterations:
-          // the passes' own interrupt check sees Ctrl-C.
-          IterationCallback cb;
-          if (!callback.is_none()) {
-            cb = [&callback](int iter, double lb, double change) {
-              py::gil_scoped_acquire acquire;
-              check_signals();
-              callback(iter, lb, change);
-            };
-          }
-          py::gil_scoped_release release;
-          return run_em<T>(X, w, initial, options, initial_lower_bound, cb);
-        },
-        py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("initial"),
-        py::arg("tol"), py::arg("reg_covar"), py::arg("max_iter"), py::arg("n_threads"),
-        py::arg("initial_lower_bound"), py::arg("callback") = py::none(),
-        py::arg("prior") = py::none());
+  m.def(
+      "run_em",
+      [](DataRef<T> X, WeightRef w, const Mixture& initial, double tol, double reg_covar, int max_iter, int n_threads,
+         double initial_lower_bound, py::object callback, std::optional<Prior> prior) {
+        const EmOptions options{tol, reg_covar, max_iter, n_threads, std::move(prior), interrupt_check()};
+        // Without a callback (verbose=0) the loop never re-enters Python between iterations:
+        // the passes' own interrupt check sees Ctrl-C.
+        IterationCallback cb;
+        if (!callback.is_none()) {
+          cb = [&callback](int iter, double lb, double change) {
+            py::gil_scoped_acquire acquire;
+            check_signals();
+            callback(iter, lb, change);
+          };
+        }
+        py::gil_scoped_release release;
+        return run_em<T>(X, w, initial, options, initial_lower_bound, cb);
+      },
+      py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("initial"), py::arg("tol"),
+      py::arg("reg_covar"), py::arg("max_iter"), py::arg("n_threads"), py::arg("initial_lower_bound"),
+      py::arg("callback") = py::none(), py::arg("prior") = py::none());
   // The C++ estimator's own fit (initialisation, restarts, EM), for the tests that check it
   // against the Python estimator, which drives the same core functions itself.
-  m.def("fit_model",
-        [](DataRef<T> X, WeightRef w, Index n_components, CovarianceType type, double tol, double reg_covar,
-           int max_iter, int n_init, const std::string& init, std::uint64_t seed, int n_threads) {
-          FitOptions options;
-          options.n_components = n_components;
-          options.covariance_type = type;
-          options.tol = tol;
-          options.reg_covar = reg_covar;
-          options.max_iter = max_iter;
-          options.n_init = n_init;
-          options.init = parse_init_method(init);
-          options.seed = seed;
-          options.n_threads = n_threads;
-          py::gil_scoped_release release;
-          const GaussianMixture model = fit(X, options, w);
-          const FitInfo& info = model.fit_info();
-          return std::make_tuple(model.mixture(), info.n_iter, info.converged, info.lower_bound);
-        },
-        py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("n_components"),
-        py::arg("covariance_type"), py::arg("tol"), py::arg("reg_covar"), py::arg("max_iter"), py::arg("n_init"),
-        py::arg("init"), py::arg("seed"), py::arg("n_threads") = 0);
-  m.def("kmeans",
-        [](DataRef<T> X, WeightRef w, Index k, std::uint64_t seed, int max_iter, double tol,
-           int n_threads) {
-          const KMeansOptions options{max_iter, tol, seed, n_threads};
-          const std::function<void()> stop = interrupt_check();
-          py::gil_scoped_release release;
-          return kmeans<T>(X, w, k, options, stop);
-        },
-        py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("k"),
-        py::arg("seed"), py::arg("max_iter") = 300, py::arg("tol") = 1e-4, py::arg("n_threads") = 0);
-  m.def("kmeans_plusplus",
-        [](DataRef<T> X, WeightRef w, Index k, std::uint64_t seed, int n_threads) {
-          const std::function<void()> stop = interrupt_check();
-          py::gil_scoped_release release;
-          return kmeans_plusplus<T>(X, w, k, seed, n_threads, stop);
-        },
-        py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("k"),
-        py::arg("seed"), py::arg("n_threads") = 0);
+  m.def(
+      "fit_model",
+      [](DataRef<T> X, WeightRef w, Index n_components, CovarianceType type, double tol, double reg_covar, int max_iter,
+         int n_init, const std::string& init, std::uint64_t seed, int n_threads) {
+        FitOptions options;
+        options.n_components = n_components;
+        options.covariance_type = type;
+        options.tol = tol;
+        options.reg_covar = reg_covar;
+        options.max_iter = max_iter;
+        options.n_init = n_init;
+        options.init = parse_init_method(init);
+        options.seed = seed;
+        options.n_threads = n_threads;
+        py::gil_scoped_release release;
+        const GaussianMixture model = fit(X, options, w);
+        const FitInfo& info = model.fit_info();
+        return std::make_tuple(model.mixture(), info.n_iter, info.converged, info.lower_bound);
+      },
+      py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("n_components"),
+      py::arg("covariance_type"), py::arg("tol"), py::arg("reg_covar"), py::arg("max_iter"), py::arg("n_init"),
+      py::arg("init"), py::arg("seed"), py::arg("n_threads") = 0);
+  m.def(
+      "kmeans",
+      [](DataRef<T> X, WeightRef w, Index k, std::uint64_t seed, int max_iter, double tol, int n_threads) {
+        const KMeansOptions options{max_iter, tol, seed, n_threads};
+        const std::function<void()> stop = interrupt_check();
+        py::gil_scoped_release release;
+        return kmeans<T>(X, w, k, options, stop);
+      },
+      py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("k"), py::arg("seed"),
+      py::arg("max_iter") = 300, py::arg("tol") = 1e-4, py::arg("n_threads") = 0);
+  m.def(
+      "kmeans_plusplus",
+      [](DataRef<T> X, WeightRef w, Index k, std::uint64_t seed, int n_threads) {
+        const std::function<void()> stop = interrupt_check();
+        py::gil_scoped_release release;
+        return kmeans_plusplus<T>(X, w, k, seed, n_threads, stop);
+      },
+      py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("k"), py::arg("seed"),
+      py::arg("n_threads") = 0);
 }
 
 }  // namespace

@@ -19,23 +19,25 @@ void bind_dtype(py::module_& m) {
   // caller keeps alive, and C++ state private to the call.
   m.def("accumulate", &accumulate<T>, py::arg("X").noconvert(), py::arg("sample_weight").noconvert(),
         py::arg("mixture"), py::arg("options"), py::call_guard<py::gil_scoped_release>());
-  m.def("log_prob",
-        [](DataRef<T> X, const Mixture& mixture, const std::string& what, int n_threads) {
-          const LogProbOutput out = parse_output(what);
-          PassOptions options{n_threads, interrupt_check()};
-          py::gil_scoped_release release;
-          return log_prob_pass<T>(X, mixture, out, options);
-        },
-        py::arg("X").noconvert(), py::arg("mixture"), py::arg("output"), py::arg("n_threads") = 0);
-  m.def("pruned_query_block",
-        [](DataRef<T> X, const Mixture& mixture, const std::string& what) {
-          const PrunedQueryBlock block = pruned_query_block<T>(X, mixture, parse_output(what));
-          return py::make_tuple(block.bound_features, block.pass_prunes, block.pruned, block.log_prob);
-        },
-        py::arg("X").noconvert(), py::arg("mixture"), py::arg("output"));
-  m.def("moments_from_labels", &moments_from_labels<T>, py::arg("X").noconvert(),
-        py::arg("sample_weight").noconvert(), py::arg("labels").noconvert(), py::arg("k"),
-        py::arg("covariance_type"), py::arg("options"), py::call_guard<py::gil_scoped_release>());
+  m.def(
+      "log_prob",
+      [](DataRef<T> X, const Mixture& mixture, const std::string& what, int n_threads) {
+        const LogProbOutput out = parse_output(what);
+        PassOptions options{n_threads, interrupt_check()};
+        py::gil_scoped_release release;
+        return log_prob_pass<T>(X, mixture, out, options);
+      },
+      py::arg("X").noconvert(), py::arg("mixture"), py::arg("output"), py::arg("n_threads") = 0);
+  m.def(
+      "pruned_query_block",
+      [](DataRef<T> X, const Mixture& mixture, const std::string& what) {
+        const PrunedQueryBlock block = pruned_query_block<T>(X, mixture, parse_output(what));
+        return py::make_tuple(block.bound_features, block.pass_prunes, block.pruned, block.log_prob);
+      },
+      py::arg("X").noconvert(), py::arg("mixture"), py::arg("output"));
+  m.def("moments_from_labels", &moments_from_labels<T>, py::arg("X").noconvert(), py::arg("sample_weight").noconvert(),
+        py::arg("labels").noconvert(), py::arg("k"), py::arg("covariance_type"), py::arg("options"),
+        py::call_guard<py::gil_scoped_release>());
   m.def("moments_from_responsibilities", &moments_from_responsibilities<T>, py::arg("X").noconvert(),
         py::arg("sample_weight").noconvert(), py::arg("resp").noconvert(), py::arg("covariance_type"),
         py::arg("options"), py::call_guard<py::gil_scoped_release>());
@@ -55,12 +57,12 @@ void bind_mixture(py::module_& m) {
       .def_readwrite("n_threads", &PassOptions::n_threads);
 
   py::class_<Mixture>(m, "Mixture")
-      .def_static("from_covariances", &Mixture::from_covariances, py::arg("covariance_type"),
-                  py::arg("weights"), py::arg("means"), py::arg("covariances"))
-      .def_static("from_precisions", &Mixture::from_precisions, py::arg("covariance_type"),
-                  py::arg("weights"), py::arg("means"), py::arg("precisions"))
-      .def(py::init([](CovarianceType type, Vector<double> w, RowMatrix<double> means,
-                       RowMatrix<double> cov, RowMatrix<double> prec_chol) {
+      .def_static("from_covariances", &Mixture::from_covariances, py::arg("covariance_type"), py::arg("weights"),
+                  py::arg("means"), py::arg("covariances"))
+      .def_static("from_precisions", &Mixture::from_precisions, py::arg("covariance_type"), py::arg("weights"),
+                  py::arg("means"), py::arg("precisions"))
+      .def(py::init([](CovarianceType type, Vector<double> w, RowMatrix<double> means, RowMatrix<double> cov,
+                       RowMatrix<double> prec_chol) {
              Mixture mix{type, std::move(w), std::move(means), std::move(cov), std::move(prec_chol)};
              mix.validate();
              return mix;
@@ -127,8 +129,7 @@ void bind_mixture(py::module_& m) {
   py::class_<Prior>(m, "Prior")
       .def(py::init([](double weight_concentration, Vector<double> mean, double mean_precision,
                        double degrees_of_freedom, RowMatrix<double> scale) {
-             return Prior{weight_concentration, std::move(mean), mean_precision, degrees_of_freedom,
-                          std::move(scale)};
+             return Prior{weight_concentration, std::move(mean), mean_precision, degrees_of_freedom, std::move(scale)};
            }),
            py::kw_only(), py::arg("weight_concentration"), py::arg("mean"), py::arg("mean_precision"),
            py::arg("degrees_of_freedom"), py::arg("scale"))
@@ -139,11 +140,12 @@ void bind_mixture(py::module_& m) {
       .def_readonly("scale", &Prior::scale)
       .def("validate", &Prior::validate, py::arg("covariance_type"), py::arg("n_features"));
 
-  m.def("maximize",
-        [](const SufficientStats& stats, double reg_covar, std::optional<Prior> prior) {
-          return maximize(stats, MaximizeOptions{reg_covar, std::move(prior)});
-        },
-        py::arg("stats"), py::arg("reg_covar"), py::arg("prior") = py::none());
+  m.def(
+      "maximize",
+      [](const SufficientStats& stats, double reg_covar, std::optional<Prior> prior) {
+        return maximize(stats, MaximizeOptions{reg_covar, std::move(prior)});
+      },
+      py::arg("stats"), py::arg("reg_covar"), py::arg("prior") = py::none());
   m.def("log_prior", &log_prior, py::arg("mixture"), py::arg("prior"));
 
   bind_dtype<double>(m);

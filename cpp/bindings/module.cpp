@@ -15,8 +15,7 @@ PYBIND11_MODULE(GAUSSMIX_MODULE_NAME, m) {
   m.attr("has_openmp") = false;
 #endif
   // Every deliberate error of the core is about the caller's input or data: ValueError.
-  static py::exception<gaussmix::NotPositiveDefinite> not_pd(m, "NotPositiveDefiniteError",
-                                                              PyExc_ValueError);
+  static py::exception<gaussmix::NotPositiveDefinite> not_pd(m, "NotPositiveDefiniteError", PyExc_ValueError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);

@@ -114,9 +114,8 @@ int run_fit(Args args) {
                  dtype == "float32" ? gaussmix::FileDtype::Float32 : gaussmix::FileDtype::Float64);
   const gaussmix::FitInfo& info = model.fit_info();
   std::printf("fitted %lld components (%s) to %lld samples with %lld features\n",
-              static_cast<long long>(model.n_components()),
-              gaussmix::to_string(model.covariance_type()).c_str(), static_cast<long long>(X.rows()),
-              static_cast<long long>(X.cols()));
+              static_cast<long long>(model.n_components()), gaussmix::to_string(model.covariance_type()).c_str(),
+              static_cast<long long>(X.rows()), static_cast<long long>(X.cols()));
   std::printf("EM iterations %d, converged %s, lower bound %.6f, BIC %.3f\n", info.n_iter,
               info.converged ? "yes" : "no", info.lower_bound, model.bic(X));
   return 0;
@@ -150,8 +149,7 @@ int run_show(Args args) {
   std::printf("covariance_type %s\n", gaussmix::to_string(model.covariance_type()).c_str());
   std::printf("n_components %lld\nn_features %lld\n", static_cast<long long>(model.n_components()),
               static_cast<long long>(model.n_features()));
-  std::printf("n_iter %d\nconverged %d\nlower_bound %.17g\n", info.n_iter, info.converged ? 1 : 0,
-              info.lower_bound);
+  std::printf("n_iter %d\nconverged %d\nlower_bound %.17g\n", info.n_iter, info.converged ? 1 : 0, info.lower_bound);
   // Arrays flattened in row-major storage order, one per line.
   const auto print_array = [](const char* name, const gaussmix::RowMatrix<double>& a) {
     std::printf("%s ", name);

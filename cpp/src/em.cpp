@@ -8,9 +8,8 @@
 namespace gaussmix {
 
 template <typename T>
-EmResult run_em(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight,
-                const Mixture& initial, const EmOptions& options, double initial_lower_bound,
-                const IterationCallback& callback) {
+EmResult run_em(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight, const Mixture& initial,
+                const EmOptions& options, double initial_lower_bound, const IterationCallback& callback) {
   if (options.max_iter < 0) throw InvalidArgument("max_iter must be non-negative");
   if (!(options.tol >= 0.0)) throw InvalidArgument("tol must be non-negative");
   initial.validate();
@@ -44,9 +43,9 @@ EmResult run_em(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sa
   return result;
 }
 
-template EmResult run_em<float>(const Eigen::Ref<const RowMatrix<float>>&, const SampleWeights&,
-                                const Mixture&, const EmOptions&, double, const IterationCallback&);
-template EmResult run_em<double>(const Eigen::Ref<const RowMatrix<double>>&, const SampleWeights&,
-                                 const Mixture&, const EmOptions&, double, const IterationCallback&);
+template EmResult run_em<float>(const Eigen::Ref<const RowMatrix<float>>&, const SampleWeights&, const Mixture&,
+                                const EmOptions&, double, const IterationCallback&);
+template EmResult run_em<double>(const Eigen::Ref<const RowMatrix<double>>&, const SampleWeights&, const Mixture&,
+                                 const EmOptions&, double, const IterationCallback&);
 
 }  // namespace gaussmix

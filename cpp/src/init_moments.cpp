@@ -18,9 +18,8 @@ namespace {
 // Sums moments over all rows for responsibilities supplied block by block by fill_resp(r0, rows,
 // out), about the given shifts, with the moments of the structure's kernel family.
 template <typename T, class FillResp>
-SufficientStats moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w,
-                             CovarianceType type, const RowMatrix<double>& shift,
-                             const PassOptions& options, FillResp&& fill_resp) {
+SufficientStats moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w, CovarianceType type,
+                             const RowMatrix<double>& shift, const PassOptions& options, FillResp&& fill_resp) {
   const Index m = X.rows(), n = X.cols(), k = shift.rows();
   auto frame = std::make_shared<const detail::KernelFrame<T>>(detail::frame_about<T>(shift));
   const std::unique_ptr<detail::Kernel<T>> prototype = detail::make_moments_kernel<T>(type, k, n, frame);
@@ -35,25 +34,28 @@ SufficientStats moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Samp
   detail::PerThread<Worker> workers(options.n_threads, [&] {
     return std::make_unique<Worker>(Worker{prototype->clone(), RowMatrix<T>(B, k), Vector<T>(B)});
   });
-  detail::for_each_slot(part, options.n_threads, [&](Index s, Index begin, Index end) {
-    Worker& worker = workers.local();
-    auto& st = partial[s];
-    for (Index r0 = begin; r0 < end; r0 += B) {
-      detail::poll_stop(options.should_stop);
-      const Index rows = std::min(B, end - r0);
-      worker.kernel->load(X.middleRows(r0, rows));
-      auto resp = worker.resp.topRows(rows);
-      auto rw = worker.row_weight.head(rows);
-      detail::load_weights<T>(w, r0, rows, rw);
-      fill_resp(r0, rows, resp);
-      resp.array().colwise() *= rw.array();
-      rw = resp.rowwise().sum();
-      st.weight_sum += static_cast<double>(rw.sum());
-      st.n_samples += rows;
-      worker.kernel->moments(resp, rw, st);
-    }
-    worker.kernel->end_slot(st);
-  }, options.should_stop);
+  detail::for_each_slot(
+      part, options.n_threads,
+      [&](Index s, Index begin, Index end) {
+        Worker& worker = workers.local();
+        auto& st = partial[s];
+        for (Index r0 = begin; r0 < end; r0 += B) {
+          detail::poll_stop(options.should_stop);
+          const Index rows = std::min(B, end - r0);
+          worker.kernel->load(X.middleRows(r0, rows));
+          auto resp = worker.resp.topRows(rows);
+          auto rw = worker.row_weight.head(rows);
+          detail::load_weights<T>(w, r0, rows, rw);
+          fill_resp(r0, rows, resp);
+          resp.array().colwise() *= rw.array();
+          rw = resp.rowwise().sum();
+          st.weight_sum += static_cast<double>(rw.sum());
+          st.n_samples += rows;
+          worker.kernel->moments(resp, rw, st);
+        }
+        worker.kernel->end_slot(st);
+      },
+      options.should_stop);
   return detail::merge_in_slot_order(partial, type, k, n, frame->shift);
 }
 
@@ -72,9 +74,8 @@ struct LabelledScratch {
 // instead of the 2 k n^2 of a product with one-hot responsibilities.
 template <typename T>
 SufficientStats labelled_moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w,
-                                      const Eigen::Ref<const Vector<std::int64_t>>& labels,
-                                      CovarianceType type, const RowMatrix<double>& shift,
-                                      const PassOptions& options) {
+                                      const Eigen::Ref<const Vector<std::int64_t>>& labels, CovarianceType type,
+                                      const RowMatrix<double>& shift, const PassOptions& options) {
   // Per-component scatter matrices (full) or their traces (spherical): see moments_from_labels.
   const bool full = detail::structure(type).moments() == detail::MomentsLayout::PerComponentMatrix;
   const Index m = X.rows(), n = X.cols(), k = shift.rows();
@@ -87,59 +88,61 @@ SufficientStats labelled_moments_pass(const Eigen::Ref<const RowMatrix<T>>& X, c
   std::vector<SufficientStats> partial(part.n_slots, SufficientStats::zeros(type, k, n, used_shift));
   detail::PerThread<LabelledScratch<T>> scratch(options.n_threads,
                                                 [&] { return std::make_unique<LabelledScratch<T>>(B, k, n); });
-  detail::for_each_slot(part, options.n_threads, [&](Index s, Index begin, Index end) {
-    LabelledScratch<T>& ws = scratch.local();
-    auto& st = partial[s];
-    std::vector<Index>& start = ws.start;
-    std::vector<Index>& order = ws.order;
-    for (Index r0 = begin; r0 < end; r0 += B) {
-      detail::poll_stop(options.should_stop);
-      const Index rows = std::min(B, end - r0);
-      // Counting sort of the block's rows by label.
-      std::fill(start.begin(), start.end(), Index(0));
-      for (Index i = 0; i < rows; ++i) ++start[labels[r0 + i] + 1];
-      for (Index c = 0; c < k; ++c) start[c + 1] += start[c];
-      for (Index i = 0; i < rows; ++i) order[start[labels[r0 + i]]++] = i;
-      for (Index c = k; c > 0; --c) start[c] = start[c - 1];
-      start[0] = 0;
-      auto d = ws.diff.topRows(rows);
-      auto wd = ws.xc.topRows(rows);
-      auto rw = ws.row_weight.head(rows);
-      for (Index q = 0; q < rows; ++q) {
-        const Index i = order[q];
-        d.row(q) = X.row(r0 + i) - centre.transpose() - rel_shift.row(labels[r0 + i]);
-        rw[q] = w.size() == 0 ? T(1) : static_cast<T>(w[r0 + i]);
-      }
-      wd = d.array().colwise() * rw.array();
-      st.weight_sum += static_cast<double>(rw.sum());
-      st.n_samples += rows;
-      for (Index c = 0; c < k; ++c) {
-        const Index o = start[c], count = start[c + 1] - o;
-        if (count == 0) continue;
-        const auto dc = d.middleRows(o, count);
-        const auto wdc = wd.middleRows(o, count);
-        st.n_k[c] += static_cast<double>(rw.segment(o, count).sum());
-        st.s1.row(c) += wdc.colwise().sum().template cast<double>();
-        if (full) {
-          auto S = ws.moments.topLeftCorner(n, n);
-          S.noalias() = wdc.transpose() * dc;
-          // The lower triangle only, as every pass keeps it (see SufficientStats).
-          st.s2.middleRows(c * n, n).template triangularView<Eigen::Lower>() += S.template cast<double>();
-        } else {
-          st.s2(c, 0) += static_cast<double>(wdc.cwiseProduct(dc).sum());
+  detail::for_each_slot(
+      part, options.n_threads,
+      [&](Index s, Index begin, Index end) {
+        LabelledScratch<T>& ws = scratch.local();
+        auto& st = partial[s];
+        std::vector<Index>& start = ws.start;
+        std::vector<Index>& order = ws.order;
+        for (Index r0 = begin; r0 < end; r0 += B) {
+          detail::poll_stop(options.should_stop);
+          const Index rows = std::min(B, end - r0);
+          // Counting sort of the block's rows by label.
+          std::fill(start.begin(), start.end(), Index(0));
+          for (Index i = 0; i < rows; ++i) ++start[labels[r0 + i] + 1];
+          for (Index c = 0; c < k; ++c) start[c + 1] += start[c];
+          for (Index i = 0; i < rows; ++i) order[start[labels[r0 + i]]++] = i;
+          for (Index c = k; c > 0; --c) start[c] = start[c - 1];
+          start[0] = 0;
+          auto d = ws.diff.topRows(rows);
+          auto wd = ws.xc.topRows(rows);
+          auto rw = ws.row_weight.head(rows);
+          for (Index q = 0; q < rows; ++q) {
+            const Index i = order[q];
+            d.row(q) = X.row(r0 + i) - centre.transpose() - rel_shift.row(labels[r0 + i]);
+            rw[q] = w.size() == 0 ? T(1) : static_cast<T>(w[r0 + i]);
+          }
+          wd = d.array().colwise() * rw.array();
+          st.weight_sum += static_cast<double>(rw.sum());
+          st.n_samples += rows;
+          for (Index c = 0; c < k; ++c) {
+            const Index o = start[c], count = start[c + 1] - o;
+            if (count == 0) continue;
+            const auto dc = d.middleRows(o, count);
+            const auto wdc = wd.middleRows(o, count);
+            st.n_k[c] += static_cast<double>(rw.segment(o, count).sum());
+            st.s1.row(c) += wdc.colwise().sum().template cast<double>();
+            if (full) {
+              auto S = ws.moments.topLeftCorner(n, n);
+              S.noalias() = wdc.transpose() * dc;
+              // The lower triangle only, as every pass keeps it (see SufficientStats).
+              st.s2.middleRows(c * n, n).template triangularView<Eigen::Lower>() += S.template cast<double>();
+            } else {
+              st.s2(c, 0) += static_cast<double>(wdc.cwiseProduct(dc).sum());
+            }
+          }
         }
-      }
-    }
-  }, options.should_stop);
+      },
+      options.should_stop);
   return detail::merge_in_slot_order(partial, type, k, n, used_shift);
 }
 
 // Two passes for fixed assignments: the group means first, then the moments about them.
 // `pass(type, shift)` sums the moments over all rows about the given shifts.
 template <typename T, class Pass>
-SufficientStats moments_about_group_means(const Eigen::Ref<const RowMatrix<T>>& X,
-                                          const SampleWeights& w, Index k, CovarianceType type,
-                                          Pass&& pass) {
+SufficientStats moments_about_group_means(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w, Index k,
+                                          CovarianceType type, Pass&& pass) {
   const Index n = X.cols();
   if (X.rows() == 0) throw InvalidArgument("X has no samples");
   detail::check_pass_inputs<T>(X, w, n);
@@ -153,8 +156,8 @@ SufficientStats moments_about_group_means(const Eigen::Ref<const RowMatrix<T>>& 
   RowMatrix<double> shift = means;
   if (detail::structure(type).pooled()) {
     const double total = first.n_k.sum();
-    const Vector<double> centre = total > 0 ? Vector<double>(means.transpose() * first.n_k / total)
-                                            : Vector<double>(means.row(0).transpose());
+    const Vector<double> centre =
+        total > 0 ? Vector<double>(means.transpose() * first.n_k / total) : Vector<double>(means.row(0).transpose());
     shift = centre.transpose().replicate(k, 1);
   }
   return pass(type, shift);
@@ -164,8 +167,8 @@ SufficientStats moments_about_group_means(const Eigen::Ref<const RowMatrix<T>>& 
 
 template <typename T>
 SufficientStats moments_from_labels(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w,
-                                    const Eigen::Ref<const Vector<std::int64_t>>& labels, Index k,
-                                    CovarianceType type, const PassOptions& options) {
+                                    const Eigen::Ref<const Vector<std::int64_t>>& labels, Index k, CovarianceType type,
+                                    const PassOptions& options) {
   if (labels.size() != X.rows()) throw InvalidArgument("labels must have one entry per sample");
   if (k < 1) throw InvalidArgument("k must be at least 1");
   if (labels.size() > 0 && (labels.minCoeff() < 0 || labels.maxCoeff() >= k))
@@ -183,10 +186,9 @@ SufficientStats moments_from_labels(const Eigen::Ref<const RowMatrix<T>>& X, con
 }
 
 template <typename T>
-SufficientStats moments_from_responsibilities(const Eigen::Ref<const RowMatrix<T>>& X,
-                                              const SampleWeights& w,
-                                              const Eigen::Ref<const RowMatrix<double>>& resp,
-                                              CovarianceType type, const PassOptions& options) {
+SufficientStats moments_from_responsibilities(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w,
+                                              const Eigen::Ref<const RowMatrix<double>>& resp, CovarianceType type,
+                                              const PassOptions& options) {
   if (resp.rows() != X.rows()) throw InvalidArgument("resp must have one row per sample");
   if (resp.cols() < 1) throw InvalidArgument("resp must have at least one column");
   if (!resp.allFinite() || (resp.array() < 0).any())
@@ -194,20 +196,18 @@ SufficientStats moments_from_responsibilities(const Eigen::Ref<const RowMatrix<T
   const auto fill = [&](Index r0, Index rows, Eigen::Ref<RowMatrix<T>> out) {
     out = resp.middleRows(r0, rows).template cast<T>();
   };
-  return moments_about_group_means<T>(X, w, resp.cols(), type,
-                                      [&](CovarianceType t, const RowMatrix<double>& shift) {
-                                        return moments_pass<T>(X, w, t, shift, options, fill);
-                                      });
+  return moments_about_group_means<T>(X, w, resp.cols(), type, [&](CovarianceType t, const RowMatrix<double>& shift) {
+    return moments_pass<T>(X, w, t, shift, options, fill);
+  });
 }
 
-#define GAUSSMIX_INSTANTIATE(T)                                                                     \
-  template SufficientStats moments_from_labels<T>(const Eigen::Ref<const RowMatrix<T>>&,             \
-                                                  const SampleWeights&,                              \
-                                                  const Eigen::Ref<const Vector<std::int64_t>>&,     \
-                                                  Index, CovarianceType, const PassOptions&);        \
-  template SufficientStats moments_from_responsibilities<T>(                                         \
-      const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&,                                   \
-      const Eigen::Ref<const RowMatrix<double>>&, CovarianceType, const PassOptions&);
+#define GAUSSMIX_INSTANTIATE(T)                                                                                \
+  template SufficientStats moments_from_labels<T>(const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&, \
+                                                  const Eigen::Ref<const Vector<std::int64_t>>&, Index,        \
+                                                  CovarianceType, const PassOptions&);                         \
+  template SufficientStats moments_from_responsibilities<T>(                                                   \
+      const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&, const Eigen::Ref<const RowMatrix<double>>&, \
+      CovarianceType, const PassOptions&);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)
 #undef GAUSSMIX_INSTANTIATE

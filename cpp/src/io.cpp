@@ -79,7 +79,8 @@ std::uint64_t value_count(CovarianceType type, std::uint64_t k, std::uint64_t n)
   constexpr std::uint64_t limit = std::uint64_t{1} << 30;
   if (k > limit || n > limit) fail("its dimensions overflow");
   const auto shape = detail::structure(type).storage_shape(static_cast<Index>(k), static_cast<Index>(n));
-  const std::uint64_t cov = checked_mul(static_cast<std::uint64_t>(shape.first), static_cast<std::uint64_t>(shape.second));
+  const std::uint64_t cov =
+      checked_mul(static_cast<std::uint64_t>(shape.first), static_cast<std::uint64_t>(shape.second));
   const std::uint64_t means = checked_mul(k, n);
   if (cov > (std::uint64_t{1} << 60)) fail("its dimensions overflow");
   return k + means + 2 * cov;
@@ -200,8 +201,8 @@ LoadedModel decode_model(const std::string& bytes) {
   if (std::memcmp(data, kMagic.data(), std::min(size, kMagic.size())) != 0)
     fail("it does not start with the gaussmix magic bytes (not a gaussmix model file)");
   if (size < minimum)
-    fail("it is truncated (" + std::to_string(size) + " bytes, shorter than the " +
-         std::to_string(minimum) + "-byte header and checksum)");
+    fail("it is truncated (" + std::to_string(size) + " bytes, shorter than the " + std::to_string(minimum) +
+         "-byte header and checksum)");
   const auto bom = static_cast<std::uint16_t>(get_uint(data + 8, 2));
   if (bom == 0xFFFE) fail("it was written in big-endian byte order; this format is little-endian");
   if (bom != kByteOrderMark) fail("its byte-order mark is damaged");
@@ -214,15 +215,12 @@ LoadedModel decode_model(const std::string& bytes) {
   const std::uint64_t available = size - minimum;
   if (payload > available)
     fail("it is truncated (" + std::to_string(size) + " bytes, its header declares " +
-         (payload > std::numeric_limits<std::uint64_t>::max() - minimum
-              ? std::string("more than 2^64")
-              : std::to_string(payload + minimum)) +
+         (payload > std::numeric_limits<std::uint64_t>::max() - minimum ? std::string("more than 2^64")
+                                                                        : std::to_string(payload + minimum)) +
          ")");
-  if (payload < available)
-    fail("it has " + std::to_string(available - payload) + " unexpected bytes after the model");
+  if (payload < available) fail("it has " + std::to_string(available - payload) + " unexpected bytes after the model");
   const std::uint32_t stored_crc = static_cast<std::uint32_t>(get_uint(data + size - kChecksumSize, 4));
-  if (crc32(data, size - kChecksumSize) != stored_crc)
-    fail("checksum mismatch (the file is corrupted)");
+  if (crc32(data, size - kChecksumSize) != stored_crc) fail("checksum mismatch (the file is corrupted)");
 
   // The checksum matched: what follows catches files written wrongly rather than damaged.
   const std::uint8_t dtype_code = data[12], cov_code = data[13], converged = data[14], reserved = data[15];

@@ -87,8 +87,7 @@ double row_distance(const T* x, const double* p, Index n) {
             Eigen::Map<const Eigen::Matrix<double, N, 1>>(p))
         .squaredNorm();
   } else {
-    return (Eigen::Map<const Vector<T>>(x, n).template cast<double>() -
-            Eigen::Map<const Vector<double>>(p, n))
+    return (Eigen::Map<const Vector<T>>(x, n).template cast<double>() - Eigen::Map<const Vector<double>>(p, n))
         .squaredNorm();
   }
 }
@@ -99,27 +98,30 @@ constexpr int kFixedDistanceFeatures = 16;
 // Adds a seed: closest_i becomes min(closest_i, |x_i - point|^2) (or that distance for the first
 // seed), and the block sums of w * closest are refreshed in the same pass.
 template <typename T>
-void add_seed(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& w, Index seed_row,
-              bool first, Seeding& s, int n_threads, const std::function<void()>& should_stop) {
+void add_seed(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& w, Index seed_row, bool first, Seeding& s,
+              int n_threads, const std::function<void()>& should_stop) {
   const Index n = X.cols();
   const auto part = detail::partition_rows(X.rows(), kSeedBlock, 64);
   const Eigen::RowVectorXd p = X.row(seed_row).template cast<double>();
   detail::with_fixed_size<1, kFixedDistanceFeatures>(n, [&](auto fixed) {
     constexpr int N = decltype(fixed)::value;
-    detail::for_each_slot(part, n_threads, [&](Index, Index begin, Index end) {
-      for (Index b = begin; b < end; b += kSeedBlock) {
-        detail::poll_stop(should_stop);
-        const Index rows = std::min(kSeedBlock, end - b);
-        double block_sum = 0.0;
-        for (Index i = b; i < b + rows; ++i) {
-          const double d = row_distance<N, T>(X.data() + i * X.outerStride(), p.data(), n);
-          double& c = s.closest[i];
-          c = first ? d : std::min(c, d);
-          block_sum += w[i] * c;
-        }
-        s.block_potential[b / kSeedBlock] = block_sum;
-      }
-    }, should_stop);
+    detail::for_each_slot(
+        part, n_threads,
+        [&](Index, Index begin, Index end) {
+          for (Index b = begin; b < end; b += kSeedBlock) {
+            detail::poll_stop(should_stop);
+            const Index rows = std::min(kSeedBlock, end - b);
+            double block_sum = 0.0;
+            for (Index i = b; i < b + rows; ++i) {
+              const double d = row_distance<N, T>(X.data() + i * X.outerStride(), p.data(), n);
+              double& c = s.closest[i];
+              c = first ? d : std::min(c, d);
+              block_sum += w[i] * c;
+            }
+            s.block_potential[b / kSeedBlock] = block_sum;
+          }
+        },
+        should_stop);
   });
   s.potential = s.block_potential.sum();
 }
@@ -129,8 +131,8 @@ void add_seed(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& w, 
 // any number of threads.
 template <typename T>
 Vector<double> candidate_potentials(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& w,
-                                    const Vector<double>& closest, const std::vector<Index>& cands,
-                                    int n_threads, const std::function<void()>& should_stop) {
+                                    const Vector<double>& closest, const std::vector<Index>& cands, int n_threads,
+                                    const std::function<void()>& should_stop) {
   const Index t_count = static_cast<Index>(cands.size()), n = X.cols();
   RowMatrix<double> points(t_count, n);
   for (Index t = 0; t < t_count; ++t) points.row(t) = X.row(cands[t]).template cast<double>();
@@ -138,18 +140,21 @@ Vector<double> candidate_potentials(const Eigen::Ref<const RowMatrix<T>>& X, con
   RowMatrix<double> partial = RowMatrix<double>::Zero(part.n_slots, t_count);
   detail::with_fixed_size<1, kFixedDistanceFeatures>(n, [&](auto fixed) {
     constexpr int N = decltype(fixed)::value;
-    detail::for_each_slot(part, n_threads, [&](Index s, Index begin, Index end) {
-      Vector<double> sums = Vector<double>::Zero(t_count);
-      for (Index b = begin; b < end; b += kSeedBlock) {
-        detail::poll_stop(should_stop);
-        for (Index i = b, stop = std::min(end, b + kSeedBlock); i < stop; ++i) {
-          const T* x = X.data() + i * X.outerStride();
-          for (Index t = 0; t < t_count; ++t)
-            sums[t] += w[i] * std::min(closest[i], row_distance<N, T>(x, points.row(t).data(), n));
-        }
-      }
-      partial.row(s) = sums.transpose();
-    }, should_stop);
+    detail::for_each_slot(
+        part, n_threads,
+        [&](Index s, Index begin, Index end) {
+          Vector<double> sums = Vector<double>::Zero(t_count);
+          for (Index b = begin; b < end; b += kSeedBlock) {
+            detail::poll_stop(should_stop);
+            for (Index i = b, stop = std::min(end, b + kSeedBlock); i < stop; ++i) {
+              const T* x = X.data() + i * X.outerStride();
+              for (Index t = 0; t < t_count; ++t)
+                sums[t] += w[i] * std::min(closest[i], row_distance<N, T>(x, points.row(t).data(), n));
+            }
+          }
+          partial.row(s) = sums.transpose();
+        },
+        should_stop);
   });
   Vector<double> total = Vector<double>::Zero(t_count);
   for (Index s = 0; s < part.n_slots; ++s) total += partial.row(s).transpose();
@@ -167,36 +172,42 @@ std::pair<Vector<double>, double> weighted_mean_and_variance(const Eigen::Ref<co
   const double total = w.sum();
   const auto part = detail::partition_rows(X.rows(), kRowsPerBlock, 64);
   RowMatrix<double> partial_sums = RowMatrix<double>::Zero(part.n_slots, n);
-  detail::for_each_slot(part, n_threads, [&](Index s, Index begin, Index end) {
-    detail::poll_stop(should_stop);
-    partial_sums.row(s) = w.segment(begin, end - begin).transpose() *
-                          X.middleRows(begin, end - begin).template cast<double>();
-  }, should_stop);
+  detail::for_each_slot(
+      part, n_threads,
+      [&](Index s, Index begin, Index end) {
+        detail::poll_stop(should_stop);
+        partial_sums.row(s) =
+            w.segment(begin, end - begin).transpose() * X.middleRows(begin, end - begin).template cast<double>();
+      },
+      should_stop);
   const Vector<double> mean = partial_sums.colwise().sum().transpose() / total;
   Vector<double> partial_var = Vector<double>::Zero(part.n_slots);
-  detail::for_each_slot(part, n_threads, [&](Index s, Index begin, Index end) {
-    detail::poll_stop(should_stop);
-    double var = 0.0;
-    for (Index i = begin; i < end; ++i)
-      var += w[i] * (X.row(i).template cast<double>() - mean.transpose()).squaredNorm();
-    partial_var[s] = var;
-  }, should_stop);
+  detail::for_each_slot(
+      part, n_threads,
+      [&](Index s, Index begin, Index end) {
+        detail::poll_stop(should_stop);
+        double var = 0.0;
+        for (Index i = begin; i < end; ++i)
+          var += w[i] * (X.row(i).template cast<double>() - mean.transpose()).squaredNorm();
+        partial_var[s] = var;
+      },
+      should_stop);
   return {mean, partial_var.sum() / (total * static_cast<double>(n))};
 }
 
 }  // namespace
 
 template <typename T>
-Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
-                                     const SampleWeights& sample_weight, Index k, std::uint64_t seed,
-                                     int n_threads, const std::function<void()>& should_stop) {
+Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight,
+                                     Index k, std::uint64_t seed, int n_threads,
+                                     const std::function<void()>& should_stop) {
   const Index m = X.rows();
   if (k < 1) throw InvalidArgument("k must be at least 1");
   const Vector<double> w = weights_or_ones(sample_weight, m);
   const Index positive = (w.array() > 0).count();
   if (positive < k)
-    throw InvalidArgument("k-means++ needs at least k = " + std::to_string(k) +
-                          " samples with positive weight, got " + std::to_string(positive));
+    throw InvalidArgument("k-means++ needs at least k = " + std::to_string(k) + " samples with positive weight, got " +
+                          std::to_string(positive));
   Rng rng(seed);
   Vector<std::int64_t> chosen(k);
   std::vector<char> taken(m, 0);
@@ -221,8 +232,9 @@ Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
   // Squared distances beyond the double range would make every candidate's potential infinite,
   // so none would ever be chosen; refuse such data instead of seeding from garbage.
   if (!seeding.closest.allFinite())
-    throw InvalidArgument("squared distances between samples overflow double precision (the data "
-                          "reach about 1e154 or more); rescale the data");
+    throw InvalidArgument(
+        "squared distances between samples overflow double precision (the data "
+        "reach about 1e154 or more); rescale the data");
 
   const int trials = 2 + static_cast<int>(std::log(static_cast<double>(k)));
   for (Index c = 1; c < k; ++c) {
@@ -241,8 +253,7 @@ Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
       // the pass that updates `closest`, so no (m) vector is kept per candidate.
       std::vector<Index> cands(trials);
       for (int t = 0; t < trials; ++t) cands[t] = draw_row(seeding, w, rng.uniform() * seeding.potential);
-      const Vector<double> pots =
-          candidate_potentials<T>(X, w, seeding.closest, cands, n_threads, should_stop);
+      const Vector<double> pots = candidate_potentials<T>(X, w, seeding.closest, cands, n_threads, should_stop);
       double best_potential = std::numeric_limits<double>::infinity();
       for (int t = 0; t < trials; ++t) {
         if (best < 0 || pots[t] < best_potential) {
@@ -259,12 +270,13 @@ Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
 }
 
 template <typename T>
-KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight,
-                    Index k, const KMeansOptions& options, const std::function<void()>& should_stop) {
+KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight, Index k,
+                    const KMeansOptions& options, const std::function<void()>& should_stop) {
   const Index m = X.rows(), n = X.cols();
   if (options.max_iter < 1) throw InvalidArgument("k-means max_iter must be at least 1");
   const Vector<double> w = weights_or_ones(sample_weight, m);
-  const Vector<std::int64_t> seeds = kmeans_plusplus<T>(X, sample_weight, k, options.seed, options.n_threads, should_stop);
+  const Vector<std::int64_t> seeds =
+      kmeans_plusplus<T>(X, sample_weight, k, options.seed, options.n_threads, should_stop);
 
   // Work on rows centred at the weighted mean so that |x|^2 - 2 x.c + |c|^2 does not cancel
   // catastrophically for data far from the origin.
@@ -291,49 +303,52 @@ KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights
     const RowMatrix<T> C = ctr.cast<T>();
     const Vector<T> cn = C.rowwise().squaredNorm();
     std::vector<Partial> partial(part.n_slots);
-    detail::for_each_slot(part, options.n_threads, [&](Index s, Index begin, Index end) {
-      Partial& p = partial[s];
-      p.sums = RowMatrix<double>::Zero(k, n);
-      p.counts = Vector<double>::Zero(k);
-      RowMatrix<T> xc;
-      // Column-major: a centre's scores are contiguous over the rows.
-      Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> scores;
-      Vector<T> best_score;
-      std::vector<Label> best(kRowsPerBlock);
-      for (Index r0 = begin; r0 < end; r0 += kRowsPerBlock) {
-        const Index rows = std::min(kRowsPerBlock, end - r0);
-        xc = (X.middleRows(r0, rows).template cast<double>().rowwise() - mean.transpose()).template cast<T>();
-        scores.noalias() = xc * C.transpose();
-        // |x - c|^2 = |x|^2 + (|c|^2 - 2 x.c): the first term is the same for every centre, so
-        // the closest centre minimises the second. The minimum runs centre by centre over all
-        // rows, which vectorises across rows; a running minimum along each row would wait on
-        // the previous comparison at every step.
-        best_score = (cn[0] - T(2) * scores.col(0).array()).matrix();
-        std::fill(best.begin(), best.begin() + rows, Label(0));
-        for (Index c = 1; c < k; ++c) {
-          const T* col = scores.col(c).data();
-          const T cc = cn[c];
-          T* bs = best_score.data();
-          Label* bl = best.data();
-          for (Index i = 0; i < rows; ++i) {
-            const T score = cc - T(2) * col[i];
-            const bool closer = score < bs[i];  // ties keep the lower index
-            bs[i] = closer ? score : bs[i];
-            bl[i] = closer ? static_cast<Label>(c) : bl[i];
+    detail::for_each_slot(
+        part, options.n_threads,
+        [&](Index s, Index begin, Index end) {
+          Partial& p = partial[s];
+          p.sums = RowMatrix<double>::Zero(k, n);
+          p.counts = Vector<double>::Zero(k);
+          RowMatrix<T> xc;
+          // Column-major: a centre's scores are contiguous over the rows.
+          Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> scores;
+          Vector<T> best_score;
+          std::vector<Label> best(kRowsPerBlock);
+          for (Index r0 = begin; r0 < end; r0 += kRowsPerBlock) {
+            const Index rows = std::min(kRowsPerBlock, end - r0);
+            xc = (X.middleRows(r0, rows).template cast<double>().rowwise() - mean.transpose()).template cast<T>();
+            scores.noalias() = xc * C.transpose();
+            // |x - c|^2 = |x|^2 + (|c|^2 - 2 x.c): the first term is the same for every centre, so
+            // the closest centre minimises the second. The minimum runs centre by centre over all
+            // rows, which vectorises across rows; a running minimum along each row would wait on
+            // the previous comparison at every step.
+            best_score = (cn[0] - T(2) * scores.col(0).array()).matrix();
+            std::fill(best.begin(), best.begin() + rows, Label(0));
+            for (Index c = 1; c < k; ++c) {
+              const T* col = scores.col(c).data();
+              const T cc = cn[c];
+              T* bs = best_score.data();
+              Label* bl = best.data();
+              for (Index i = 0; i < rows; ++i) {
+                const T score = cc - T(2) * col[i];
+                const bool closer = score < bs[i];  // ties keep the lower index
+                bs[i] = closer ? score : bs[i];
+                bl[i] = closer ? static_cast<Label>(c) : bl[i];
+              }
+            }
+            for (Index i = 0; i < rows; ++i) {
+              const Index row = r0 + i, label = best[i];
+              const double dist = std::max(0.0, static_cast<double>(xc.row(i).squaredNorm() + best_score[i]));
+              min_dist[row] = dist;
+              if (result.labels[row] != label) ++p.changed;
+              result.labels[row] = label;
+              p.sums.row(label) += w[row] * xc.row(i).template cast<double>();
+              p.counts[label] += w[row];
+              p.inertia += w[row] * dist;
+            }
           }
-        }
-        for (Index i = 0; i < rows; ++i) {
-          const Index row = r0 + i, label = best[i];
-          const double dist = std::max(0.0, static_cast<double>(xc.row(i).squaredNorm() + best_score[i]));
-          min_dist[row] = dist;
-          if (result.labels[row] != label) ++p.changed;
-          result.labels[row] = label;
-          p.sums.row(label) += w[row] * xc.row(i).template cast<double>();
-          p.counts[label] += w[row];
-          p.inertia += w[row] * dist;
-        }
-      }
-    }, should_stop);
+        },
+        should_stop);
     Partial total{RowMatrix<double>::Zero(k, n), Vector<double>::Zero(k), 0.0, 0};
     for (const auto& p : partial) {
       total.sums += p.sums;
@@ -375,12 +390,11 @@ KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights
   return result;
 }
 
-#define GAUSSMIX_INSTANTIATE(T)                                                                   \
-  template Vector<std::int64_t> kmeans_plusplus<T>(const Eigen::Ref<const RowMatrix<T>>&,        \
-                                                   const SampleWeights&, Index, std::uint64_t, int, \
-                                                   const std::function<void()>&);                \
-  template KMeansResult kmeans<T>(const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&,   \
-                                  Index, const KMeansOptions&, const std::function<void()>&);
+#define GAUSSMIX_INSTANTIATE(T)                                                                                        \
+  template Vector<std::int64_t> kmeans_plusplus<T>(const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&, Index, \
+                                                   std::uint64_t, int, const std::function<void()>&);                  \
+  template KMeansResult kmeans<T>(const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&, Index,                  \
+                                  const KMeansOptions&, const std::function<void()>&);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)
 #undef GAUSSMIX_INSTANTIATE

@@ -20,8 +20,9 @@ Mixture detail::maximize_checked(const SufficientStats& stats, const MaximizeOpt
   const Index k = stats.n_components(), n = stats.n_features();
   if (k < 1 || n < 1) throw InvalidArgument("statistics have no components or no features");
   if (!stats.n_k.allFinite() || !stats.s1.allFinite() || !stats.s2.allFinite())
-    throw Error("sufficient statistics contain NaN or infinity; the data overflow double "
-                "precision (rescale them)");
+    throw Error(
+        "sufficient statistics contain NaN or infinity; the data overflow double "
+        "precision (rescale them)");
 
   const CovarianceType type = stats.covariance_type;
   const detail::Structure& structure = detail::structure(type);
@@ -39,8 +40,8 @@ Mixture detail::maximize_checked(const SufficientStats& stats, const MaximizeOpt
     // The data means are pulled towards the prior mean by kappa / (N_c + kappa).
     const double alpha = prior->weight_concentration, kappa = prior->mean_precision;
     weights = (nk.array() + (alpha - 1.0)) / (total + static_cast<double>(k) * (alpha - 1.0));
-    detail::MapTerms map{*prior, means.rowwise() - prior->mean.transpose(),
-                         kappa * nk.array() / (nk.array() + kappa), total};
+    detail::MapTerms map{*prior, means.rowwise() - prior->mean.transpose(), kappa * nk.array() / (nk.array() + kappa),
+                         total};
     means -= (map.dev.array().colwise() * (kappa / (nk.array() + kappa))).matrix();
     cov = structure.covariances(stats, nk, &map, options.reg_covar);
   } else {

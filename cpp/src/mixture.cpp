@@ -10,8 +10,7 @@ namespace gaussmix {
 
 CovarianceType parse_covariance_type(const std::string& name) {
   if (const detail::Structure* s = detail::structure_named(name)) return s->type();
-  throw InvalidArgument("covariance_type must be one of 'full', 'tied', 'diag', 'spherical'; got '" +
-                        name + "'");
+  throw InvalidArgument("covariance_type must be one of 'full', 'tied', 'diag', 'spherical'; got '" + name + "'");
 }
 
 std::string to_string(CovarianceType type) { return detail::structure(type).name(); }
@@ -30,15 +29,15 @@ std::string shape_str(Index r, Index c) {
 
 void check_shape(const char* what, const RowMatrix<double>& a, std::pair<Index, Index> expected) {
   if (a.rows() != expected.first || a.cols() != expected.second) {
-    throw InvalidArgument(std::string(what) + " storage has shape " + shape_str(a.rows(), a.cols()) +
-                          ", expected " + shape_str(expected.first, expected.second));
+    throw InvalidArgument(std::string(what) + " storage has shape " + shape_str(a.rows(), a.cols()) + ", expected " +
+                          shape_str(expected.first, expected.second));
   }
 }
 
 }  // namespace
 
-Mixture Mixture::from_covariances(CovarianceType type, Vector<double> weights,
-                                  RowMatrix<double> means, RowMatrix<double> covariances) {
+Mixture Mixture::from_covariances(CovarianceType type, Vector<double> weights, RowMatrix<double> means,
+                                  RowMatrix<double> covariances) {
   Mixture m;
   m.covariance_type = type;
   m.weights = std::move(weights);
@@ -87,13 +86,12 @@ void Mixture::validate() const {
   const Index k = n_components(), n = n_features();
   if (k < 1 || n < 1) throw InvalidArgument("a mixture needs at least one component and one feature");
   if (weights.size() != k)
-    throw InvalidArgument("weights has " + std::to_string(weights.size()) + " entries for " +
-                          std::to_string(k) + " components");
+    throw InvalidArgument("weights has " + std::to_string(weights.size()) + " entries for " + std::to_string(k) +
+                          " components");
   const auto shape = covariance_storage_shape(covariance_type, k, n);
   check_shape("covariance", covariances, shape);
   check_shape("precision Cholesky", precisions_cholesky, shape);
-  if (!weights.allFinite() || !means.allFinite() || !covariances.allFinite() ||
-      !precisions_cholesky.allFinite())
+  if (!weights.allFinite() || !means.allFinite() || !covariances.allFinite() || !precisions_cholesky.allFinite())
     throw InvalidArgument("mixture parameters contain NaN or infinity");
   if ((weights.array() < 0.0).any()) throw InvalidArgument("mixture weights must be non-negative");
 }

@@ -20,23 +20,25 @@ InitMethod parse_init_method(const std::string& name) {
   if (name == "k-means++") return InitMethod::KMeansPlusPlus;
   if (name == "random") return InitMethod::Random;
   if (name == "random_from_data") return InitMethod::RandomFromData;
-  throw InvalidArgument("init must be one of 'kmeans', 'k-means++', 'random', 'random_from_data'; got '" +
-                        name + "'");
+  throw InvalidArgument("init must be one of 'kmeans', 'k-means++', 'random', 'random_from_data'; got '" + name + "'");
 }
 
 std::string to_string(InitMethod method) {
   switch (method) {
-    case InitMethod::KMeans: return "kmeans";
-    case InitMethod::KMeansPlusPlus: return "k-means++";
-    case InitMethod::Random: return "random";
-    case InitMethod::RandomFromData: return "random_from_data";
+    case InitMethod::KMeans:
+      return "kmeans";
+    case InitMethod::KMeansPlusPlus:
+      return "k-means++";
+    case InitMethod::Random:
+      return "random";
+    case InitMethod::RandomFromData:
+      return "random_from_data";
   }
   return "unknown";
 }
 
 void FitOptions::validate() const {
-  if (n_components < 1)
-    throw InvalidArgument("n_components must be at least 1, got " + std::to_string(n_components));
+  if (n_components < 1) throw InvalidArgument("n_components must be at least 1, got " + std::to_string(n_components));
   if (!(tol >= 0.0) || !std::isfinite(tol))
     throw InvalidArgument("tol must be a finite number >= 0, got " + std::to_string(tol));
   if (!(reg_covar >= 0.0) || !std::isfinite(reg_covar))
@@ -54,8 +56,10 @@ void FitOptions::validate() const {
     case InitMethod::KMeans:
     case InitMethod::KMeansPlusPlus:
     case InitMethod::Random:
-    case InitMethod::RandomFromData: break;
-    default: throw InvalidArgument("init is not a valid InitMethod");
+    case InitMethod::RandomFromData:
+      break;
+    default:
+      throw InvalidArgument("init is not a valid InitMethod");
   }
 }
 
@@ -70,10 +74,9 @@ void check_data(const Eigen::Ref<const RowMatrix<T>>& X, const char* what) {
 Vector<double> checked_weights(const SampleWeights& w, Index m) {
   if (w.size() == 0) return Vector<double>::Ones(m);
   if (w.size() != m)
-    throw InvalidArgument("sample_weight has " + std::to_string(w.size()) + " entries for " +
-                          std::to_string(m) + " samples");
-  if (!w.allFinite() || (w.array() < 0.0).any())
-    throw InvalidArgument("sample_weight must be finite and non-negative");
+    throw InvalidArgument("sample_weight has " + std::to_string(w.size()) + " entries for " + std::to_string(m) +
+                          " samples");
+  if (!w.allFinite() || (w.array() < 0.0).any()) throw InvalidArgument("sample_weight must be finite and non-negative");
   if (!(w.sum() > 0.0)) throw InvalidArgument("the total sample weight must be positive");
   return w;
 }
@@ -145,10 +148,9 @@ Mixture initial_mixture(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWei
     }
     case InitMethod::KMeansPlusPlus:
     case InitMethod::RandomFromData: {
-      const Vector<std::int64_t> rows =
-          options.init == InitMethod::KMeansPlusPlus
-              ? kmeans_plusplus<T>(X, sample_weight, k, rng.next(), options.n_threads)
-              : rows_from_data(w, sample_weight.size() != 0, k, rng);
+      const Vector<std::int64_t> rows = options.init == InitMethod::KMeansPlusPlus
+                                            ? kmeans_plusplus<T>(X, sample_weight, k, rng.next(), options.n_threads)
+                                            : rows_from_data(w, sample_weight.size() != 0, k, rng);
       RowMatrix<T> seeds(k, X.cols());
       for (Index c = 0; c < k; ++c) seeds.row(c) = X.row(rows[c]);
       // Each seed row stands for one sample whatever its weight, so the initial weights are equal.
@@ -163,8 +165,7 @@ Mixture initial_mixture(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWei
 
 }  // namespace
 
-GaussianMixture::GaussianMixture(Mixture mixture, FitInfo info)
-    : mixture_(std::move(mixture)), info_(info) {
+GaussianMixture::GaussianMixture(Mixture mixture, FitInfo info) : mixture_(std::move(mixture)), info_(info) {
   mixture_.validate();
 }
 
@@ -206,21 +207,20 @@ void GaussianMixture::fit_impl(const Eigen::Ref<const RowMatrix<T>>& X, const Fi
   n_threads_ = options.n_threads;
 }
 
-GaussianMixture& GaussianMixture::fit(const Eigen::Ref<const RowMatrix<double>>& X,
-                                      const FitOptions& options, const SampleWeights& sample_weight) {
+GaussianMixture& GaussianMixture::fit(const Eigen::Ref<const RowMatrix<double>>& X, const FitOptions& options,
+                                      const SampleWeights& sample_weight) {
   fit_impl<double>(X, options, sample_weight);
   return *this;
 }
 
-GaussianMixture& GaussianMixture::fit(const Eigen::Ref<const RowMatrix<float>>& X,
-                                      const FitOptions& options, const SampleWeights& sample_weight) {
+GaussianMixture& GaussianMixture::fit(const Eigen::Ref<const RowMatrix<float>>& X, const FitOptions& options,
+                                      const SampleWeights& sample_weight) {
   fit_impl<float>(X, options, sample_weight);
   return *this;
 }
 
 const Mixture& GaussianMixture::mixture() const {
-  if (!is_fitted())
-    throw NotFitted("this GaussianMixture has no parameters yet; call fit() or load a model first");
+  if (!is_fitted()) throw NotFitted("this GaussianMixture has no parameters yet; call fit() or load a model first");
   return mixture_;
 }
 
@@ -258,25 +258,25 @@ Vector<std::int64_t> labels_of(const RowMatrix<double>& out) { return out.col(0)
 
 }  // namespace
 
-#define GAUSSMIX_QUERIES(T)                                                                         \
-  Vector<std::int64_t> GaussianMixture::predict(const Eigen::Ref<const RowMatrix<T>>& X) const {   \
-    return labels_of(query<T>(X, LogProbOutput::Labels));                                         \
-  }                                                                                                \
-  RowMatrix<double> GaussianMixture::predict_proba(const Eigen::Ref<const RowMatrix<T>>& X) const { \
-    return query<T>(X, LogProbOutput::Responsibilities);                                          \
-  }                                                                                                \
-  Vector<double> GaussianMixture::score_samples(const Eigen::Ref<const RowMatrix<T>>& X) const {   \
-    return query<T>(X, LogProbOutput::ScoreSamples).col(0);                                       \
-  }                                                                                                \
-  double GaussianMixture::score(const Eigen::Ref<const RowMatrix<T>>& X) const {                   \
-    require_rows<T>(X);                                                                            \
-    return score_samples(X).mean();                                                                \
-  }                                                                                                \
-  double GaussianMixture::bic(const Eigen::Ref<const RowMatrix<T>>& X) const {                     \
-    const double m = static_cast<double>(X.rows());                                                \
-    return -2.0 * score(X) * m + static_cast<double>(n_parameters()) * std::log(m);                \
-  }                                                                                                \
-  double GaussianMixture::aic(const Eigen::Ref<const RowMatrix<T>>& X) const {                     \
+#define GAUSSMIX_QUERIES(T)                                                                             \
+  Vector<std::int64_t> GaussianMixture::predict(const Eigen::Ref<const RowMatrix<T>>& X) const {        \
+    return labels_of(query<T>(X, LogProbOutput::Labels));                                               \
+  }                                                                                                     \
+  RowMatrix<double> GaussianMixture::predict_proba(const Eigen::Ref<const RowMatrix<T>>& X) const {     \
+    return query<T>(X, LogProbOutput::Responsibilities);                                                \
+  }                                                                                                     \
+  Vector<double> GaussianMixture::score_samples(const Eigen::Ref<const RowMatrix<T>>& X) const {        \
+    return query<T>(X, LogProbOutput::ScoreSamples).col(0);                                             \
+  }                                                                                                     \
+  double GaussianMixture::score(const Eigen::Ref<const RowMatrix<T>>& X) const {                        \
+    require_rows<T>(X);                                                                                 \
+    return score_samples(X).mean();                                                                     \
+  }                                                                                                     \
+  double GaussianMixture::bic(const Eigen::Ref<const RowMatrix<T>>& X) const {                          \
+    const double m = static_cast<double>(X.rows());                                                     \
+    return -2.0 * score(X) * m + static_cast<double>(n_parameters()) * std::log(m);                     \
+  }                                                                                                     \
+  double GaussianMixture::aic(const Eigen::Ref<const RowMatrix<T>>& X) const {                          \
     return -2.0 * score(X) * static_cast<double>(X.rows()) + 2.0 * static_cast<double>(n_parameters()); \
   }
 GAUSSMIX_QUERIES(double)

@@ -11,11 +11,10 @@ namespace gaussmix::detail {
 template <typename T>
 void check_pass_inputs(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w, Index n) {
   if (X.cols() != n)
-    throw InvalidArgument("X has " + std::to_string(X.cols()) + " features but the mixture has " +
-                          std::to_string(n));
+    throw InvalidArgument("X has " + std::to_string(X.cols()) + " features but the mixture has " + std::to_string(n));
   if (w.size() != 0 && w.size() != X.rows())
-    throw InvalidArgument("sample_weight has " + std::to_string(w.size()) + " entries for " +
-                          std::to_string(X.rows()) + " samples");
+    throw InvalidArgument("sample_weight has " + std::to_string(w.size()) + " entries for " + std::to_string(X.rows()) +
+                          " samples");
 }
 
 Index max_slots_for(CovarianceType type, Index k, Index n) {
@@ -25,8 +24,8 @@ Index max_slots_for(CovarianceType type, Index k, Index n) {
   return std::max<Index>(1, std::min<Index>(64, budget / std::max<Index>(bytes, 1)));
 }
 
-SufficientStats merge_in_slot_order(const std::vector<SufficientStats>& partial, CovarianceType type, Index k,
-                                    Index n, const RowMatrix<double>& shift) {
+SufficientStats merge_in_slot_order(const std::vector<SufficientStats>& partial, CovarianceType type, Index k, Index n,
+                                    const RowMatrix<double>& shift) {
   SufficientStats total = SufficientStats::zeros(type, k, n, shift);
   for (const auto& p : partial) total += p;
   return total;

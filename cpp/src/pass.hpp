@@ -28,7 +28,7 @@ Index max_slots_for(CovarianceType type, Index k, Index n);
 
 /// The per-slot statistics summed in slot order: the order is fixed by the row partition, not
 /// by the threads, so the total does not depend on the thread count.
-SufficientStats merge_in_slot_order(const std::vector<SufficientStats>& partial, CovarianceType type, Index k,
-                                    Index n, const RowMatrix<double>& shift);
+SufficientStats merge_in_slot_order(const std::vector<SufficientStats>& partial, CovarianceType type, Index k, Index n,
+                                    const RowMatrix<double>& shift);
 
 }  // namespace gaussmix::detail

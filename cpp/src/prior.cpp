@@ -18,16 +18,15 @@ void Prior::validate(CovarianceType type, Index n) const {
     throw InvalidArgument("prior weight_concentration must be a finite number >= 1 (1 is flat), got " +
                           std::to_string(weight_concentration));
   if (mean.size() != n)
-    throw InvalidArgument("prior mean has " + std::to_string(mean.size()) + " entries for " +
-                          std::to_string(n) + " features");
+    throw InvalidArgument("prior mean has " + std::to_string(mean.size()) + " entries for " + std::to_string(n) +
+                          " features");
   if (!mean.allFinite()) throw InvalidArgument("prior mean contains NaN or infinity");
   if (!(std::isfinite(mean_precision) && mean_precision > 0.0))
     throw InvalidArgument("prior mean_precision must be a positive finite number");
   const double min_dof = structure.prior_min_degrees_of_freedom(n);
   if (!(std::isfinite(degrees_of_freedom) && degrees_of_freedom > min_dof))
-    throw InvalidArgument("prior degrees_of_freedom must exceed " + std::to_string(min_dof) +
-                          " for the '" + to_string(type) + "' covariance type, got " +
-                          std::to_string(degrees_of_freedom));
+    throw InvalidArgument("prior degrees_of_freedom must exceed " + std::to_string(min_dof) + " for the '" +
+                          to_string(type) + "' covariance type, got " + std::to_string(degrees_of_freedom));
   const auto shape = structure.prior_scale_shape(n);
   if (scale.rows() != shape.first || scale.cols() != shape.second)
     throw InvalidArgument("prior scale for the '" + to_string(type) + "' covariance type must have shape (" +

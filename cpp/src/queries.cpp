@@ -37,8 +37,8 @@ void check_block_values(const Eigen::Ref<const RowMatrix<T>>& xb, Index first_ro
     const std::string where = " (sample " + std::to_string(first_row + i) + ")";
     if (row.hasNaN()) throw InvalidArgument("Input X contains NaN" + where + ".");
     if (!row.allFinite())
-      throw InvalidArgument("Input X contains infinity or a value too large for dtype('" +
-                            std::string(dtype) + "')" + where + ".");
+      throw InvalidArgument("Input X contains infinity or a value too large for dtype('" + std::string(dtype) + "')" +
+                            where + ".");
     const T top = row.cwiseAbs().maxCoeff();
     if (top > limit) {
       char text[256];
@@ -47,8 +47,7 @@ void check_block_values(const Eigen::Ref<const RowMatrix<T>>& xb, Index first_ro
                     "%s (the limit for %ld feature(s) is about %.3g). Rescale the data (e.g. divide "
                     "by its standard deviation)%s.",
                     static_cast<double>(top), where.c_str(), dtype, static_cast<long>(xb.cols()),
-                    static_cast<double>(limit),
-                    std::is_same<T, float>::value ? " or pass float64 data" : "");
+                    static_cast<double>(limit), std::is_same<T, float>::value ? " or pass float64 data" : "");
       throw InvalidArgument(text);
     }
   }
@@ -80,60 +79,62 @@ std::shared_ptr<const detail::KernelFrame<T>> query_frame(const Mixture& mixture
 }  // namespace
 
 template <typename T>
-RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture,
-                                LogProbOutput output, const PassOptions& options) {
+RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture, LogProbOutput output,
+                                const PassOptions& options) {
   const Index m = X.rows(), n = mixture.n_features(), k = mixture.n_components();
   detail::check_pass_inputs<T>(X, Vector<double>(), n);
   mixture.validate();
   const std::unique_ptr<detail::Kernel<T>> prototype = detail::make_kernel<T>(mixture, query_frame<T>(mixture));
   prototype->plan_query(X, output);
-  const bool per_component =
-      output == LogProbOutput::WeightedLogProb || output == LogProbOutput::Responsibilities;
+  const bool per_component = output == LogProbOutput::WeightedLogProb || output == LogProbOutput::Responsibilities;
   RowMatrix<double> out(m, per_component ? k : 1);
   const Index block = prototype->query_rows();
   // No reduction across rows here, so any split works; this one balances the load.
   const auto part = detail::partition_rows(m, block, 64);
   detail::PerThread<QueryWorker<T>> workers(options.n_threads,
                                             [&] { return std::make_unique<QueryWorker<T>>(*prototype, k); });
-  detail::for_each_slot(part, options.n_threads, [&](Index, Index begin, Index end) {
-    QueryWorker<T>& worker = workers.local();
-    for (Index r0 = begin; r0 < end; r0 += block) {
-      detail::poll_stop(options.should_stop);
-      const Index rows = std::min(block, end - r0);
-      const auto xb = X.middleRows(r0, rows);
-      check_block_values<T>(xb, r0);
-      auto lp = worker.log_prob.topRows(rows);
-      double* labels = output == LogProbOutput::Labels ? &out(r0, 0) : nullptr;
-      const auto q = worker.kernel->query(xb, lp, labels);
-      if (q.bad_row >= 0) throw detail::zero_density_error(r0 + q.bad_row);
-      if (q.labelled) continue;
-      switch (output) {
-        case LogProbOutput::WeightedLogProb:
-          out.middleRows(r0, rows) = lp.template cast<double>();
-          break;
-        case LogProbOutput::Labels:
-          for (Index i = 0; i < rows; ++i) {
-            const Index best = detail::first_max_index<T>(lp.data() + i * lp.outerStride(), lp.cols());
-            // Without this, argmax would silently answer 0 for such a row.
-            if (best < 0) throw detail::zero_density_error(r0 + i);
-            out(r0 + i, 0) = static_cast<double>(best);
+  detail::for_each_slot(
+      part, options.n_threads,
+      [&](Index, Index begin, Index end) {
+        QueryWorker<T>& worker = workers.local();
+        for (Index r0 = begin; r0 < end; r0 += block) {
+          detail::poll_stop(options.should_stop);
+          const Index rows = std::min(block, end - r0);
+          const auto xb = X.middleRows(r0, rows);
+          check_block_values<T>(xb, r0);
+          auto lp = worker.log_prob.topRows(rows);
+          double* labels = output == LogProbOutput::Labels ? &out(r0, 0) : nullptr;
+          const auto q = worker.kernel->query(xb, lp, labels);
+          if (q.bad_row >= 0) throw detail::zero_density_error(r0 + q.bad_row);
+          if (q.labelled) continue;
+          switch (output) {
+            case LogProbOutput::WeightedLogProb:
+              out.middleRows(r0, rows) = lp.template cast<double>();
+              break;
+            case LogProbOutput::Labels:
+              for (Index i = 0; i < rows; ++i) {
+                const Index best = detail::first_max_index<T>(lp.data() + i * lp.outerStride(), lp.cols());
+                // Without this, argmax would silently answer 0 for such a row.
+                if (best < 0) throw detail::zero_density_error(r0 + i);
+                out(r0 + i, 0) = static_cast<double>(best);
+              }
+              break;
+            case LogProbOutput::Responsibilities: {
+              auto lse = worker.lse.head(rows);
+              detail::normalize_log_prob<T>(lp, lse, worker.sums, r0, /*flush=*/false);
+              out.middleRows(r0, rows) = lp.template cast<double>();
+              break;
+            }
+            case LogProbOutput::ScoreSamples: {
+              auto lse = worker.lse.head(rows);
+              detail::log_sum_exp_rows<T>(lp, lse, worker.kept, worker.sums, worker.gathered.data(), r0);
+              out.middleRows(r0, rows) = lse.template cast<double>();
+              break;
+            }
           }
-          break;
-        case LogProbOutput::Responsibilities: {
-          auto lse = worker.lse.head(rows);
-          detail::normalize_log_prob<T>(lp, lse, worker.sums, r0, /*flush=*/false);
-          out.middleRows(r0, rows) = lp.template cast<double>();
-          break;
         }
-        case LogProbOutput::ScoreSamples: {
-          auto lse = worker.lse.head(rows);
-          detail::log_sum_exp_rows<T>(lp, lse, worker.kept, worker.sums, worker.gathered.data(), r0);
-          out.middleRows(r0, rows) = lse.template cast<double>();
-          break;
-        }
-      }
-    }
-  }, options.should_stop);
+      },
+      options.should_stop);
   return out;
 }
 
@@ -164,11 +165,10 @@ PrunedQueryBlock pruned_query_block(const Eigen::Ref<const RowMatrix<T>>& X, con
   return result;
 }
 
-#define GAUSSMIX_INSTANTIATE(T)                                                                     \
-  template RowMatrix<double> log_prob_pass<T>(const Eigen::Ref<const RowMatrix<T>>&, const Mixture&, \
-                                              LogProbOutput, const PassOptions&);                    \
-  template PrunedQueryBlock pruned_query_block<T>(const Eigen::Ref<const RowMatrix<T>>&, const Mixture&, \
-                                                  LogProbOutput);
+#define GAUSSMIX_INSTANTIATE(T)                                                                                     \
+  template RowMatrix<double> log_prob_pass<T>(const Eigen::Ref<const RowMatrix<T>>&, const Mixture&, LogProbOutput, \
+                                              const PassOptions&);                                                  \
+  template PrunedQueryBlock pruned_query_block<T>(const Eigen::Ref<const RowMatrix<T>>&, const Mixture&, LogProbOutput);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)
 #undef GAUSSMIX_INSTANTIATE

@@ -50,11 +50,11 @@ void exp_in_place(T* v, Index size, T cut) {
 // changes visibly but subnormal products later on would slow the moment products a hundredfold.
 
 template <typename T>
-void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse,
-                        Eigen::Ref<Vector<T>> sums, Index first_row, bool flush) {
+void normalize_log_prob(Eigen::Ref<RowMatrix<T>> lp, Eigen::Ref<Vector<T>> lse, Eigen::Ref<Vector<T>> sums,
+                        Index first_row, bool flush) {
   const Index rows = lp.rows(), k = lp.cols();
-  const T floor = flush ? (std::is_same<T, float>::value ? T(-57) : T(-460))
-                        : T(std::log(std::numeric_limits<T>::min()));
+  const T floor =
+      flush ? (std::is_same<T, float>::value ? T(-57) : T(-460)) : T(std::log(std::numeric_limits<T>::min()));
   // Row by row on a plain array map: Eigen's row-wise reductions over the block cost a setup per
   // row that dominates when k is small, and for k up to 16 the map's size is compiled in, so the
   // reductions unroll. The shifted terms are clamped at the floor here so the exp below is a
@@ -128,10 +128,10 @@ void log_sum_exp_rows(const Eigen::Ref<const RowMatrix<T>>& lp, Eigen::Ref<Vecto
   lse.head(rows).array() += sums.head(rows).array().log();
 }
 
-#define GAUSSMIX_INSTANTIATE(T)                                                                       \
-  template void normalize_log_prob<T>(Eigen::Ref<RowMatrix<T>>, Eigen::Ref<Vector<T>>, Eigen::Ref<Vector<T>>, \
-                                      Index, bool);                                                    \
-  template void log_sum_exp_rows<T>(const Eigen::Ref<const RowMatrix<T>>&, Eigen::Ref<Vector<T>>,      \
+#define GAUSSMIX_INSTANTIATE(T)                                                                                      \
+  template void normalize_log_prob<T>(Eigen::Ref<RowMatrix<T>>, Eigen::Ref<Vector<T>>, Eigen::Ref<Vector<T>>, Index, \
+                                      bool);                                                                         \
+  template void log_sum_exp_rows<T>(const Eigen::Ref<const RowMatrix<T>>&, Eigen::Ref<Vector<T>>,                    \
                                     Eigen::Ref<Vector<Index>>, Eigen::Ref<Vector<T>>, T* __restrict, Index);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)

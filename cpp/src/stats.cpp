@@ -16,12 +16,10 @@ SufficientStats SufficientStats::zeros(CovarianceType type, Index k, Index n, co
 }
 
 SufficientStats& SufficientStats::merge(const SufficientStats& other) {
-  if (other.covariance_type != covariance_type || other.s1.rows() != s1.rows() ||
-      other.s1.cols() != s1.cols() || other.s2.rows() != s2.rows() || other.s2.cols() != s2.cols() ||
-      other.n_k.size() != n_k.size())
+  if (other.covariance_type != covariance_type || other.s1.rows() != s1.rows() || other.s1.cols() != s1.cols() ||
+      other.s2.rows() != s2.rows() || other.s2.cols() != s2.cols() || other.n_k.size() != n_k.size())
     throw InvalidArgument("cannot merge sufficient statistics of different types or shapes");
-  if (other.shift != shift)
-    throw InvalidArgument("cannot merge sufficient statistics taken about different shifts");
+  if (other.shift != shift) throw InvalidArgument("cannot merge sufficient statistics taken about different shifts");
   n_k += other.n_k;
   s1 += other.s1;
   s2 += other.s2;

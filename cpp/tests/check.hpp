@@ -42,42 +42,41 @@ struct CheckFailed : std::runtime_error {
 #define GM_CONCAT(a, b) GM_CONCAT_(a, b)
 
 /// Defines and registers a test: GM_TEST(io_round_trip) { ... }
-#define GM_TEST(name)                                                                   \
-  static void GM_CONCAT(test_, name)();                                                 \
+#define GM_TEST(name)                                                                               \
+  static void GM_CONCAT(test_, name)();                                                             \
   static const ::gaussmix_test::Register GM_CONCAT(register_, name)(#name, GM_CONCAT(test_, name)); \
   static void GM_CONCAT(test_, name)()
 
-#define CHECK(cond)                                                          \
-  do {                                                                       \
+#define CHECK(cond)                                                                    \
+  do {                                                                                 \
     if (!(cond)) ::gaussmix_test::fail(__FILE__, __LINE__, "CHECK(" #cond ") failed"); \
   } while (0)
 
 /// |a - b| <= tol, with both values in the message.
-#define CHECK_NEAR(a, b, tol)                                                                     \
-  do {                                                                                            \
-    const double gm_a = (a), gm_b = (b);                                                          \
-    if (!(std::abs(gm_a - gm_b) <= (tol))) {                                                      \
-      std::ostringstream gm_s;                                                                    \
-      gm_s.precision(17);                                                                         \
+#define CHECK_NEAR(a, b, tol)                                                                              \
+  do {                                                                                                     \
+    const double gm_a = (a), gm_b = (b);                                                                   \
+    if (!(std::abs(gm_a - gm_b) <= (tol))) {                                                               \
+      std::ostringstream gm_s;                                                                             \
+      gm_s.precision(17);                                                                                  \
       gm_s << "CHECK_NEAR(" #a ", " #b ") failed: " << gm_a << " vs " << gm_b << " (tol " << (tol) << ")"; \
-      ::gaussmix_test::fail(__FILE__, __LINE__, gm_s.str());                                     \
-    }                                                                                             \
+      ::gaussmix_test::fail(__FILE__, __LINE__, gm_s.str());                                               \
+    }                                                                                                      \
   } while (0)
 
 /// expr throws exactly ExceptionType (or a subclass) with `fragment` in its message.
-#define CHECK_THROWS(ExceptionType, expr, fragment)                                               \
-  do {                                                                                            \
-    bool gm_thrown = false;                                                                       \
-    try {                                                                                         \
-      (void)(expr);                                                                               \
-    } catch (const ExceptionType& gm_e) {                                                         \
-      gm_thrown = true;                                                                           \
-      if (std::string(gm_e.what()).find(fragment) == std::string::npos)                           \
-        ::gaussmix_test::fail(__FILE__, __LINE__,                                                 \
-                              std::string("message of " #expr " lacks '") + (fragment) + "': " + gm_e.what()); \
-    } catch (const std::exception& gm_e) {                                                        \
-      ::gaussmix_test::fail(__FILE__, __LINE__,                                                   \
-                            std::string(#expr " threw another exception: ") + gm_e.what());      \
-    }                                                                                             \
-    if (!gm_thrown) ::gaussmix_test::fail(__FILE__, __LINE__, #expr " did not throw " #ExceptionType); \
+#define CHECK_THROWS(ExceptionType, expr, fragment)                                                             \
+  do {                                                                                                          \
+    bool gm_thrown = false;                                                                                     \
+    try {                                                                                                       \
+      (void)(expr);                                                                                             \
+    } catch (const ExceptionType& gm_e) {                                                                       \
+      gm_thrown = true;                                                                                         \
+      if (std::string(gm_e.what()).find(fragment) == std::string::npos)                                         \
+        ::gaussmix_test::fail(__FILE__, __LINE__,                                                               \
+                              std::string("message of " #expr " lacks '") + (fragment) + "': " + gm_e.what());  \
+    } catch (const std::exception& gm_e) {                                                                      \
+      ::gaussmix_test::fail(__FILE__, __LINE__, std::string(#expr " threw another exception: ") + gm_e.what()); \
+    }                                                                                                           \
+    if (!gm_thrown) ::gaussmix_test::fail(__FILE__, __LINE__, #expr " did not throw " #ExceptionType);          \
   } while (0)

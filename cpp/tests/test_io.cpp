@@ -15,8 +15,7 @@ const CovarianceType kTypes[] = {CovarianceType::Full, CovarianceType::Tied, Cov
 
 // Rewrites the trailing CRC after a deliberate edit, so a test reaches the checks behind it.
 std::string with_fresh_checksum(std::string bytes) {
-  const std::uint32_t crc =
-      crc32(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size() - 4);
+  const std::uint32_t crc = crc32(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size() - 4);
   for (int i = 0; i < 4; ++i) bytes[bytes.size() - 4 + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
   return bytes;
 }

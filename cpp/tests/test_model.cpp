@@ -111,8 +111,8 @@ GM_TEST(model_score_samples_is_the_mixture_density) {
     for (Index c = 0; c < 2; ++c) {
       const Eigen::Matrix2d S = cov.middleRows(2 * c, 2);
       const Eigen::Vector2d d = (X.row(i) - means.row(c)).transpose();
-      terms[c] = std::log(weights[c]) - std::log(2.0 * M_PI) - 0.5 * std::log(S.determinant()) -
-                 0.5 * d.dot(S.inverse() * d);
+      terms[c] =
+          std::log(weights[c]) - std::log(2.0 * M_PI) - 0.5 * std::log(S.determinant()) - 0.5 * d.dot(S.inverse() * d);
     }
     CHECK_NEAR(got[i], log_sum_exp(terms), 1e-12);
   }
@@ -135,8 +135,8 @@ GM_TEST(model_fit_is_reproducible_and_thread_independent) {
 
 GM_TEST(model_every_init_method_fits) {
   const Blobs b = make_blobs(900, 6);
-  for (InitMethod init : {InitMethod::KMeans, InitMethod::KMeansPlusPlus, InitMethod::Random,
-                          InitMethod::RandomFromData}) {
+  for (InitMethod init :
+       {InitMethod::KMeans, InitMethod::KMeansPlusPlus, InitMethod::Random, InitMethod::RandomFromData}) {
     FitOptions options;
     options.n_components = 3;
     options.init = init;
@@ -211,9 +211,15 @@ GM_TEST(model_sample_is_grouped_reproducible_and_distributed_as_the_model) {
       const Eigen::MatrixXd cov = centred.transpose() * centred / static_cast<double>(count - 1);
       Eigen::MatrixXd expected(2, 2);
       switch (type) {
-        case CovarianceType::Full: expected = gm.covariances().middleRows(2 * c, 2); break;
-        case CovarianceType::Tied: expected = gm.covariances(); break;
-        case CovarianceType::Diag: expected = gm.covariances().row(c).asDiagonal(); break;
+        case CovarianceType::Full:
+          expected = gm.covariances().middleRows(2 * c, 2);
+          break;
+        case CovarianceType::Tied:
+          expected = gm.covariances();
+          break;
+        case CovarianceType::Diag:
+          expected = gm.covariances().row(c).asDiagonal();
+          break;
         case CovarianceType::Spherical:
           expected = Eigen::MatrixXd::Identity(2, 2) * gm.covariances()(c, 0);
           break;

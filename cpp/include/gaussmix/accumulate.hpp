@@ -35,16 +35,15 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
 /// Moment sums for fixed hard assignments (labels in [0, k)), with moments about the
 /// weighted means of each group: the statistics k-means initialisation hands to maximize().
 template <typename T>
-SufficientStats moments_from_labels(const Eigen::Ref<const RowMatrix<T>>& X,
-                                    const SampleWeights& sample_weight,
-                                    const Eigen::Ref<const Vector<std::int64_t>>& labels, Index k,
-                                    CovarianceType type, const PassOptions& options = {});
+SufficientStats moments_from_labels(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight,
+                                    const Eigen::Ref<const Vector<std::int64_t>>& labels, Index k, CovarianceType type,
+                                    const PassOptions& options = {});
 
 /// Moment sums for given soft responsibilities (m, k) (rows need not be normalised).
 template <typename T>
 SufficientStats moments_from_responsibilities(const Eigen::Ref<const RowMatrix<T>>& X,
                                               const SampleWeights& sample_weight,
-                                              const Eigen::Ref<const RowMatrix<double>>& resp,
-                                              CovarianceType type, const PassOptions& options = {});
+                                              const Eigen::Ref<const RowMatrix<double>>& resp, CovarianceType type,
+                                              const PassOptions& options = {});
 
 }  // namespace gaussmix

@@ -12,10 +12,10 @@
 namespace gaussmix {
 
 struct EmOptions {
-  double tol = 1e-3;        ///< stop when the per-sample lower bound changes by less than tol
-  double reg_covar = 1e-6;  ///< see MaximizeOptions
-  int max_iter = 100;       ///< EM iterations at most; 0 returns the initial mixture
-  int n_threads = 0;        ///< 0: the OpenMP default
+  double tol = 1e-3;           ///< stop when the per-sample lower bound changes by less than tol
+  double reg_covar = 1e-6;     ///< see MaximizeOptions
+  int max_iter = 100;          ///< EM iterations at most; 0 returns the initial mixture
+  int n_threads = 0;           ///< 0: the OpenMP default
   std::optional<Prior> prior;  ///< MAP estimation (see maximize()); the bound is then a posterior
   /// Called now and then on the calling thread inside every pass (see PassOptions); may throw
   /// to abort the fit, so an interrupt need not wait for the end of an iteration.
@@ -40,9 +40,8 @@ using IterationCallback = std::function<void(int, double, double)>;
 /// Runs EM from `initial`. The first iteration's change is measured from initial_lower_bound
 /// (minus infinity for a fresh start, the previous lower bound for a warm start).
 template <typename T>
-EmResult run_em(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight,
-                const Mixture& initial, const EmOptions& options = {},
-                double initial_lower_bound = -std::numeric_limits<double>::infinity(),
+EmResult run_em(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight, const Mixture& initial,
+                const EmOptions& options = {}, double initial_lower_bound = -std::numeric_limits<double>::infinity(),
                 const IterationCallback& callback = {});
 
 }  // namespace gaussmix

@@ -25,8 +25,7 @@ class InvalidArgument : public Error {
 /// A component's covariance is not positive definite even after adding reg_covar.
 class NotPositiveDefinite : public Error {
  public:
-  NotPositiveDefinite(Index component, const std::string& message)
-      : Error(message), component_(component) {}
+  NotPositiveDefinite(Index component, const std::string& message) : Error(message), component_(component) {}
   /// Index of the offending component (0 for the shared covariance of the tied type).
   Index component() const noexcept { return component_; }
 

@@ -16,9 +16,9 @@ struct KMeansOptions {
 };
 
 struct KMeansResult {
-  RowMatrix<double> centers;     ///< (k, n)
-  Vector<std::int64_t> labels;   ///< (m) index of the closest centre
-  double inertia = 0.0;          ///< weighted sum of squared distances to the closest centre
+  RowMatrix<double> centers;    ///< (k, n)
+  Vector<std::int64_t> labels;  ///< (m) index of the closest centre
+  double inertia = 0.0;         ///< weighted sum of squared distances to the closest centre
   int n_iter = 0;
 };
 
@@ -27,17 +27,15 @@ struct KMeansResult {
 /// or if squared distances overflow double. `should_stop`, if given, is called on the calling
 /// thread during every pass over the rows and may throw to abort.
 template <typename T>
-Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X,
-                                     const SampleWeights& sample_weight, Index k,
-                                     std::uint64_t seed, int n_threads = 0,
+Vector<std::int64_t> kmeans_plusplus(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight,
+                                     Index k, std::uint64_t seed, int n_threads = 0,
                                      const std::function<void()>& should_stop = {});
 
 /// Lloyd's algorithm from k-means++ seeds. An empty cluster is moved to the row farthest from
 /// its centre. `should_stop`, if given, is called on the calling thread during every pass over
 /// the rows (seeding included) and may throw to abort.
 template <typename T>
-KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight,
-                    Index k, const KMeansOptions& options = {},
-                    const std::function<void()>& should_stop = {});
+KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight, Index k,
+                    const KMeansOptions& options = {}, const std::function<void()>& should_stop = {});
 
 }  // namespace gaussmix

@@ -12,10 +12,10 @@ namespace gaussmix {
 /// 1/sqrt(variance). Covariance and factor storage follow covariance_storage_shape().
 struct Mixture {
   CovarianceType covariance_type = CovarianceType::Full;
-  Vector<double> weights;                  ///< (k) mixing proportions, summing to 1
-  RowMatrix<double> means;                 ///< (k, n)
-  RowMatrix<double> covariances;           ///< see CovarianceType
-  RowMatrix<double> precisions_cholesky;   ///< see CovarianceType
+  Vector<double> weights;                 ///< (k) mixing proportions, summing to 1
+  RowMatrix<double> means;                ///< (k, n)
+  RowMatrix<double> covariances;          ///< see CovarianceType
+  RowMatrix<double> precisions_cholesky;  ///< see CovarianceType
 
   Index n_components() const { return means.rows(); }
   Index n_features() const { return means.cols(); }
@@ -23,12 +23,12 @@ struct Mixture {
   /// Builds a mixture from covariances, computing the precision Cholesky factors.
   /// Throws NotPositiveDefinite naming the component when a covariance has no Cholesky factor,
   /// and InvalidArgument when shapes disagree or values are not finite.
-  static Mixture from_covariances(CovarianceType type, Vector<double> weights,
-                                  RowMatrix<double> means, RowMatrix<double> covariances);
+  static Mixture from_covariances(CovarianceType type, Vector<double> weights, RowMatrix<double> means,
+                                  RowMatrix<double> covariances);
 
   /// Builds a mixture from precision matrices (the inverse covariances, same storage layout).
-  static Mixture from_precisions(CovarianceType type, Vector<double> weights,
-                                 RowMatrix<double> means, const RowMatrix<double>& precisions);
+  static Mixture from_precisions(CovarianceType type, Vector<double> weights, RowMatrix<double> means,
+                                 const RowMatrix<double>& precisions);
 
   /// Precision matrices (inverse covariances) in the covariance storage layout.
   RowMatrix<double> precisions() const;

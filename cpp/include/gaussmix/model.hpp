@@ -36,8 +36,8 @@ struct FitOptions {
   int max_iter = 100;       ///< EM iterations per initialisation; 0 keeps the initial parameters
   int n_init = 1;           ///< initialisations; the one with the highest lower bound is kept
   InitMethod init = InitMethod::KMeans;
-  std::uint64_t seed = 0;   ///< seeds every random choice of the fit; same seed, same model
-  int n_threads = 0;        ///< OpenMP threads (0: all cores); results do not depend on it
+  std::uint64_t seed = 0;      ///< seeds every random choice of the fit; same seed, same model
+  int n_threads = 0;           ///< OpenMP threads (0: all cores); results do not depend on it
   std::optional<Prior> prior;  ///< conjugate prior for MAP estimation (see maximize())
 
   /// Throws InvalidArgument naming the first option out of range.
@@ -134,8 +134,7 @@ class GaussianMixture {
 
  private:
   template <typename T>
-  void fit_impl(const Eigen::Ref<const RowMatrix<T>>& X, const FitOptions& options,
-                const SampleWeights& sample_weight);
+  void fit_impl(const Eigen::Ref<const RowMatrix<T>>& X, const FitOptions& options, const SampleWeights& sample_weight);
   template <typename T>
   RowMatrix<double> query(const Eigen::Ref<const RowMatrix<T>>& X, LogProbOutput output) const;
 

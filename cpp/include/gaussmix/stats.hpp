@@ -31,10 +31,10 @@ namespace gaussmix {
 /// distributed reductions (Dask) need nothing else.
 struct SufficientStats {
   CovarianceType covariance_type = CovarianceType::Full;
-  Vector<double> n_k;            ///< (k)
-  RowMatrix<double> s1;          ///< (k, n)
-  RowMatrix<double> s2;          ///< see above: full (k*n, n), tied (n, n), diag (k, n), spherical (k, 1)
-  RowMatrix<double> shift;       ///< (k, n)
+  Vector<double> n_k;       ///< (k)
+  RowMatrix<double> s1;     ///< (k, n)
+  RowMatrix<double> s2;     ///< see above: full (k*n, n), tied (n, n), diag (k, n), spherical (k, 1)
+  RowMatrix<double> shift;  ///< (k, n)
   double log_likelihood = 0.0;
   double weight_sum = 0.0;
   Index n_samples = 0;

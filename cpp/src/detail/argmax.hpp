@@ -28,8 +28,7 @@ inline std::uint64_t equal_lanes(const T* v, Index k, T top) {
 #elif defined(__AVX__)
     const __m256d t = _mm256_set1_pd(top);
     for (; c + 4 <= k && c + 4 <= 64; c += 4)
-      mask |= static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(v + c), t, _CMP_EQ_OQ)))
-              << c;
+      mask |= static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(v + c), t, _CMP_EQ_OQ))) << c;
 #endif
   } else {
 #if defined(__AVX512F__)
@@ -39,8 +38,7 @@ inline std::uint64_t equal_lanes(const T* v, Index k, T top) {
 #elif defined(__AVX__)
     const __m256 t = _mm256_set1_ps(top);
     for (; c + 8 <= k && c + 8 <= 64; c += 8)
-      mask |= static_cast<std::uint64_t>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(v + c), t, _CMP_EQ_OQ)))
-              << c;
+      mask |= static_cast<std::uint64_t>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(v + c), t, _CMP_EQ_OQ))) << c;
 #endif
   }
   for (; c < k && c < 64; ++c) mask |= static_cast<std::uint64_t>(v[c] == top) << c;

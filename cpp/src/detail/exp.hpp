@@ -19,9 +19,19 @@ struct ExpConstants<double> {
   static constexpr double kLn2High = 0x1.62e42fefa3800p-1, kLn2Low = 0x1.ef35793c76730p-45;
   // 1/12!, 1/11!, ..., 1/2!, 1, 1: Taylor to r^12, whose next term is below 2e-16 of the sum.
   static constexpr int kDegree = 12;
-  static constexpr double kTaylor[kDegree + 1] = {
-      1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0,
-      1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0};
+  static constexpr double kTaylor[kDegree + 1] = {1.0 / 479001600.0,
+                                                  1.0 / 39916800.0,
+                                                  1.0 / 3628800.0,
+                                                  1.0 / 362880.0,
+                                                  1.0 / 40320.0,
+                                                  1.0 / 5040.0,
+                                                  1.0 / 720.0,
+                                                  1.0 / 120.0,
+                                                  1.0 / 24.0,
+                                                  1.0 / 6.0,
+                                                  0.5,
+                                                  1.0,
+                                                  1.0};
 };
 
 template <>
@@ -32,8 +42,8 @@ struct ExpConstants<float> {
   static constexpr float kLn2High = 0x1.62e4p-1f, kLn2Low = 0x1.7f7d1cp-20f;
   // Taylor to r^7, whose next term is below 1e-8 of the sum.
   static constexpr int kDegree = 7;
-  static constexpr float kTaylor[kDegree + 1] = {1.0f / 5040.0f, 1.0f / 720.0f, 1.0f / 120.0f,
-                                                 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f};
+  static constexpr float kTaylor[kDegree + 1] = {1.0f / 5040.0f, 1.0f / 720.0f, 1.0f / 120.0f, 1.0f / 24.0f,
+                                                 1.0f / 6.0f,    0.5f,          1.0f,          1.0f};
 };
 
 /// exp(x) for x in [log(min normal), 0] (double: [-708.39, 0], float: [-87.34, 0]; the caller

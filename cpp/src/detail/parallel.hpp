@@ -100,8 +100,7 @@ inline void poll_stop(const std::function<void()>& should_stop) {
 /// slots, and may throw to abandon the pass: that bounds the delay before an interrupt is seen
 /// by the time one slot takes.
 template <class F>
-void for_each_slot(const RowPartition& p, int n_threads, F&& f,
-                   const std::function<void()>& should_stop = {}) {
+void for_each_slot(const RowPartition& p, int n_threads, F&& f, const std::function<void()>& should_stop = {}) {
   std::exception_ptr error;
   std::atomic<bool> failed{false};
   const Index n_slots = p.n_slots;

@@ -20,9 +20,9 @@ constexpr Index kFusedDiagComponents = 16;
 template <typename T>
 struct DiagFactors {
   Index k = 0, n = 0;
-  Vector<T> centre;           // (n) the frame's centre
-  RowMatrix<double> w;        // (2n, k) coefficients of [x^2, x]
-  RowMatrix<double> constant; // (1, k) the rest of each log-density
+  Vector<T> centre;            // (n) the frame's centre
+  RowMatrix<double> w;         // (2n, k) coefficients of [x^2, x]
+  RowMatrix<double> constant;  // (1, k) the rest of each log-density
   // Up to kFusedDiagComponents: [w; constant] (2n + 1 rows), columns padded with zeros to 8
   // or 16 (whole vector registers, so every sum is a full packet) and -inf constants (so the
   // labels' maximum may run over whole registers); otherwise empty.
@@ -30,9 +30,8 @@ struct DiagFactors {
 };
 
 template <int K, typename T>
-Index diag_log_prob_rows_fixed(const DiagFactors<T>& p,
-                               const Eigen::Ref<const RowMatrix<T>>& rows, Eigen::Ref<RowMatrix<T>> out,
-                               double* labels) {
+Index diag_log_prob_rows_fixed(const DiagFactors<T>& p, const Eigen::Ref<const RowMatrix<T>>& rows,
+                               Eigen::Ref<RowMatrix<T>> out, double* labels) {
   using Sums = Eigen::Matrix<double, K, 1>;
   using Row = Eigen::Map<const Sums>;
   const Index n = p.n, k = p.k, m = rows.rows();
@@ -96,9 +95,9 @@ Index diag_log_prob_rows_fixed(const DiagFactors<T>& p,
 template <typename T>
 class DiagKernel final : public Kernel<T> {
   using Base = Kernel<T>;
+  using Base::frame_;
   using Base::k_;
   using Base::n_;
-  using Base::frame_;
   static constexpr bool kDouble = std::is_same<T, double>::value;
 
  public:
@@ -202,13 +201,13 @@ class DiagKernel final : public Kernel<T> {
   bool spherical_;
   std::shared_ptr<const DiagFactors<T>> factors_;  // null for a moments-only kernel
   Index rows_ = 0;
-  RowMatrix<double> powers_;     // (block rows, 2n) [x^2, x] of the loaded block, in double
-  bool powers_ready_ = false;    // the x^2 half is filled for the loaded block
-  RowMatrix<T> xc_;              // float: (block rows, n) the loaded block centred
+  RowMatrix<double> powers_;               // (block rows, 2n) [x^2, x] of the loaded block, in double
+  bool powers_ready_ = false;              // the x^2 half is filled for the loaded block
+  RowMatrix<T> xc_;                        // float: (block rows, n) the loaded block centred
   RowMatrix<double> log_prob_d_, resp_d_;  // float: (block rows, k) in double
-  RowMatrix<double> moments_;    // (k, 2n) the block's sums of r x^2 and r x
-  Vector<T> nk_block_;           // (k)
-  Vector<double> nk_double_;     // (k) the same in double
+  RowMatrix<double> moments_;              // (k, 2n) the block's sums of r x^2 and r x
+  Vector<T> nk_block_;                     // (k)
+  Vector<double> nk_double_;               // (k) the same in double
 };
 
 }  // namespace
@@ -253,10 +252,10 @@ std::unique_ptr<Kernel<T>> make_diag_moments_kernel(Index k, Index n, bool spher
   return std::make_unique<DiagKernel<T>>(k, n, spherical, std::move(frame), nullptr);
 }
 
-#define GAUSSMIX_INSTANTIATE(T)                                                                     \
-  template std::unique_ptr<Kernel<T>> make_diag_kernel<T>(const Mixture&, bool,                     \
-                                                          std::shared_ptr<const KernelFrame<T>>);   \
-  template std::unique_ptr<Kernel<T>> make_diag_moments_kernel<T>(Index, Index, bool,               \
+#define GAUSSMIX_INSTANTIATE(T)                                                                   \
+  template std::unique_ptr<Kernel<T>> make_diag_kernel<T>(const Mixture&, bool,                   \
+                                                          std::shared_ptr<const KernelFrame<T>>); \
+  template std::unique_ptr<Kernel<T>> make_diag_moments_kernel<T>(Index, Index, bool,             \
                                                                   std::shared_ptr<const KernelFrame<T>>);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)

@@ -11,8 +11,8 @@ namespace gaussmix::detail {
 template <typename T>
 struct FullFactors {
   Index k = 0, n = 0;
-  Vector<T> centre;          ///< (n) the frame's centre
-  Vector<T> log_norm;        ///< (k) see log_norms()
+  Vector<T> centre;    ///< (n) the frame's centre
+  Vector<T> log_norm;  ///< (k) see log_norms()
   /// Per chunk of components (a register's worth, then halves, then one at a time), feature by
   /// feature, -means_c U_c(:, j) and U_c(0..j, j), components innermost: the fused E-step's
   /// factors in the order it reads them.

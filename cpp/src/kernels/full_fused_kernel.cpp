@@ -63,8 +63,7 @@ FullFactors<T>::FullFactors(const Mixture& mixture, const KernelFrame<T>& frame)
   for (Index c0 = 0; c0 < k; c0 += group) {
     const Index g = std::min(group, k - c0);
     for (Index c = c0; c < c0 + g; ++c) {
-      const RowMatrix<double> U =
-          mixture.precisions_cholesky.middleRows(c * n, n).triangularView<Eigen::Upper>();
+      const RowMatrix<double> U = mixture.precisions_cholesky.middleRows(c * n, n).triangularView<Eigen::Upper>();
       const RowMatrix<double> off = rel.row(c) * U;
       means_u.row(c) = off;
       for (Index j = 0; j < n; ++j) {
@@ -159,8 +158,8 @@ void fused_full_chunk(const FullFactors<T>& p, const Eigen::Ref<const RowMatrix<
 // (l, j) at out + (l - l0) * ld_out + (j - j0) * ld_feature). Entries with l < j belong to no
 // moment and are not added.
 template <int W, int L, int J, typename T>
-void moment_tile(const T* x1, Index ld_x, Index rows, const T* zp, Index j0, Index l0, double* out,
-                 Index ld_out, Index ld_feature) {
+void moment_tile(const T* x1, Index ld_x, Index rows, const T* zp, Index j0, Index l0, double* out, Index ld_out,
+                 Index ld_feature) {
   using Lanes = Eigen::Array<T, W, 1>;
   using Load = Eigen::Map<const Lanes, Eigen::Unaligned>;
   Lanes acc[L][J];
@@ -246,9 +245,9 @@ namespace {
 template <typename T>
 class FullFusedKernel final : public Kernel<T> {
   using Base = Kernel<T>;
+  using Base::frame_;
   using Base::k_;
   using Base::n_;
-  using Base::frame_;
 
  public:
   FullFusedKernel(Index k, Index n, std::shared_ptr<const KernelFrame<T>> frame,
@@ -273,9 +272,8 @@ class FullFusedKernel final : public Kernel<T> {
 
   void log_prob(Eigen::Ref<RowMatrix<T>> out) override {
     const auto xc = x1_.topLeftCorner(rows_, n_);
-    for_each_chunk<T>(k_, [&](auto width, Index c) {
-      fused_full_chunk<decltype(width)::value, T>(*factors_, xc, c, out);
-    });
+    for_each_chunk<T>(k_,
+                      [&](auto width, Index c) { fused_full_chunk<decltype(width)::value, T>(*factors_, xc, c, out); });
   }
 
   void moments(const Eigen::Ref<const RowMatrix<T>>& resp, const Eigen::Ref<const Vector<T>>&,
@@ -329,9 +327,8 @@ class FullFusedKernel final : public Kernel<T> {
 
   typename Base::QueryBlock query(const Eigen::Ref<const RowMatrix<T>>& rows, Eigen::Ref<RowMatrix<T>> out,
                                   double* labels) override {
-    if (pruned_features_ > 0 &&
-        pruned_log_prob_block<T>(*factors_, pruned_features_, pruned_cut_, rows,
-                                 pruned_workspace(pruned_features_), out))
+    if (pruned_features_ > 0 && pruned_log_prob_block<T>(*factors_, pruned_features_, pruned_cut_, rows,
+                                                         pruned_workspace(pruned_features_), out))
       return {};
     // A block where too many components survive the bound gets every log-density.
     return Base::query(rows, out, labels);
@@ -346,11 +343,11 @@ class FullFusedKernel final : public Kernel<T> {
 
   std::shared_ptr<const FullFactors<T>> factors_;  // null for a moments-only kernel
   Index rows_ = 0;
-  RowMatrix<T> x1_;          // (block rows, n + 1) the loaded block centred, and a column of ones
-  Vector<T> nk_block_;       // (k) the block's responsibility sums
-  RowMatrix<T> shift_t_;     // (n, k) the shifts transposed
-  RowMatrix<double> sums_;   // (n + 1, k n) the moment sums of the slot's blocks so far
-  bool pending_ = false;     // sums_ holds sums not yet added to a slot's statistics
+  RowMatrix<T> x1_;            // (block rows, n + 1) the loaded block centred, and a column of ones
+  Vector<T> nk_block_;         // (k) the block's responsibility sums
+  RowMatrix<T> shift_t_;       // (n, k) the shifts transposed
+  RowMatrix<double> sums_;     // (n + 1, k n) the moment sums of the slot's blocks so far
+  bool pending_ = false;       // sums_ holds sums not yet added to a slot's statistics
   Index pruned_features_ = 0;  // > 0: queries take the pruned route with this bound
   T pruned_cut_ = T(0);
   std::unique_ptr<PrunedWorkspace<T>> pruned_;
@@ -359,11 +356,10 @@ class FullFusedKernel final : public Kernel<T> {
 }  // namespace
 
 template <typename T>
-std::unique_ptr<Kernel<T>> make_full_fused_kernel(const Mixture& mixture,
-                                                  std::shared_ptr<const KernelFrame<T>> frame) {
+std::unique_ptr<Kernel<T>> make_full_fused_kernel(const Mixture& mixture, std::shared_ptr<const KernelFrame<T>> frame) {
   auto factors = std::make_shared<const FullFactors<T>>(mixture, *frame);
-  return std::make_unique<FullFusedKernel<T>>(mixture.n_components(), mixture.n_features(),
-                                              std::move(frame), std::move(factors));
+  return std::make_unique<FullFusedKernel<T>>(mixture.n_components(), mixture.n_features(), std::move(frame),
+                                              std::move(factors));
 }
 
 template <typename T>
@@ -372,12 +368,12 @@ std::unique_ptr<Kernel<T>> make_full_fused_moments_kernel(Index k, Index n,
   return std::make_unique<FullFusedKernel<T>>(k, n, std::move(frame), nullptr);
 }
 
-#define GAUSSMIX_INSTANTIATE(T)                                                                    \
-  template struct FullFactors<T>;                                                                  \
-  template std::unique_ptr<Kernel<T>> make_full_fused_kernel<T>(const Mixture&,                    \
+#define GAUSSMIX_INSTANTIATE(T)                                                                         \
+  template struct FullFactors<T>;                                                                       \
+  template std::unique_ptr<Kernel<T>> make_full_fused_kernel<T>(const Mixture&,                         \
                                                                 std::shared_ptr<const KernelFrame<T>>); \
-  template std::unique_ptr<Kernel<T>> make_full_fused_moments_kernel<T>(                           \
-      Index, Index, std::shared_ptr<const KernelFrame<T>>);
+  template std::unique_ptr<Kernel<T>> make_full_fused_moments_kernel<T>(Index, Index,                   \
+                                                                        std::shared_ptr<const KernelFrame<T>>);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)
 #undef GAUSSMIX_INSTANTIATE

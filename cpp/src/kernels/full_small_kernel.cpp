@@ -21,8 +21,7 @@ struct SmallFullFactors {
 // feature per row), full covariance with N <= kSmallFeatures features: the differences, the
 // triangular factor and the sum of squares per row, the whole loop vectorised across rows.
 template <int N, typename T>
-void small_full_log_prob(const Eigen::Ref<const RowMatrix<T>>& xt, const SmallFullFactors<T>& p, Index c,
-                         T* out) {
+void small_full_log_prob(const Eigen::Ref<const RowMatrix<T>>& xt, const SmallFullFactors<T>& p, Index c, T* out) {
   const Index rows = xt.cols();
   const T* x[N];
   T mean[N], u[N][N];
@@ -55,8 +54,8 @@ template <int N, typename T>
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-void small_full_moments(const Eigen::Ref<const RowMatrix<T>>& xt, const Eigen::Ref<const RowMatrix<T>>& resp,
-                        Index c, const RowMatrix<T>& rel_shift, SufficientStats& stats) {
+void small_full_moments(const Eigen::Ref<const RowMatrix<T>>& xt, const Eigen::Ref<const RowMatrix<T>>& resp, Index c,
+                        const RowMatrix<T>& rel_shift, SufficientStats& stats) {
   constexpr int kLanes = 8;
   constexpr int kPairs = N * (N + 1) / 2;
   const Index rows = xt.cols(), stride = resp.outerStride();
@@ -101,18 +100,16 @@ void small_full_moments(const Eigen::Ref<const RowMatrix<T>>& xt, const Eigen::R
 template <typename T>
 class FullSmallKernel final : public Kernel<T> {
   using Base = Kernel<T>;
+  using Base::frame_;
   using Base::k_;
   using Base::n_;
-  using Base::frame_;
 
  public:
   FullSmallKernel(Index k, Index n, std::shared_ptr<const KernelFrame<T>> frame,
                   std::shared_ptr<const SmallFullFactors<T>> factors)
       : Base(k, n, block_rows_for(k, n), std::move(frame)), factors_(std::move(factors)) {}
 
-  std::unique_ptr<Base> clone() const override {
-    return std::make_unique<FullSmallKernel>(k_, n_, frame_, factors_);
-  }
+  std::unique_ptr<Base> clone() const override { return std::make_unique<FullSmallKernel>(k_, n_, frame_, factors_); }
 
   void load(const Eigen::Ref<const RowMatrix<T>>& rows) override {
     // One feature per row: each feature's values for the block are contiguous.
@@ -152,23 +149,22 @@ class FullSmallKernel final : public Kernel<T> {
 
  private:
   std::shared_ptr<const SmallFullFactors<T>> factors_;  // null for a moments-only kernel
-  RowMatrix<T> xt_;     // (n, block rows) the loaded block centred and transposed
-  Vector<T> column_;    // (rows) one component's log-densities
-  Vector<T> nk_block_;  // (k) the block's responsibility sums
+  RowMatrix<T> xt_;                                     // (n, block rows) the loaded block centred and transposed
+  Vector<T> column_;                                    // (rows) one component's log-densities
+  Vector<T> nk_block_;                                  // (k) the block's responsibility sums
 };
 
 }  // namespace
 
 template <typename T>
-std::unique_ptr<Kernel<T>> make_full_small_kernel(const Mixture& mixture,
-                                                  std::shared_ptr<const KernelFrame<T>> frame) {
+std::unique_ptr<Kernel<T>> make_full_small_kernel(const Mixture& mixture, std::shared_ptr<const KernelFrame<T>> frame) {
   auto f = std::make_shared<SmallFullFactors<T>>();
   const Vector<double> used = frame->centre.template cast<double>();
   f->means = (mixture.means.rowwise() - used.transpose()).template cast<T>();
   f->prec_chol = mixture.precisions_cholesky.cast<T>();
   f->log_norm = log_norms(mixture).cast<T>();
-  return std::make_unique<FullSmallKernel<T>>(mixture.n_components(), mixture.n_features(),
-                                              std::move(frame), std::move(f));
+  return std::make_unique<FullSmallKernel<T>>(mixture.n_components(), mixture.n_features(), std::move(frame),
+                                              std::move(f));
 }
 
 template <typename T>
@@ -177,11 +173,11 @@ std::unique_ptr<Kernel<T>> make_full_small_moments_kernel(Index k, Index n,
   return std::make_unique<FullSmallKernel<T>>(k, n, std::move(frame), nullptr);
 }
 
-#define GAUSSMIX_INSTANTIATE(T)                                                                  \
-  template std::unique_ptr<Kernel<T>> make_full_small_kernel<T>(const Mixture&,                  \
+#define GAUSSMIX_INSTANTIATE(T)                                                                         \
+  template std::unique_ptr<Kernel<T>> make_full_small_kernel<T>(const Mixture&,                         \
                                                                 std::shared_ptr<const KernelFrame<T>>); \
-  template std::unique_ptr<Kernel<T>> make_full_small_moments_kernel<T>(                         \
-      Index, Index, std::shared_ptr<const KernelFrame<T>>);
+  template std::unique_ptr<Kernel<T>> make_full_small_moments_kernel<T>(Index, Index,                   \
+                                                                        std::shared_ptr<const KernelFrame<T>>);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)
 #undef GAUSSMIX_INSTANTIATE

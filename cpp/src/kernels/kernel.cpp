@@ -14,9 +14,8 @@ KernelFrame<T> frame_of(const Mixture& mixture, bool pooled) {
   // The weighted mean of the means: the centre of the data, about which the rows are centred
   // (and pooled moments are taken).
   const double wsum = mixture.weights.sum();
-  const Vector<double> centre =
-      wsum > 0 ? Vector<double>(mixture.means.transpose() * mixture.weights / wsum)
-               : Vector<double>(mixture.means.colwise().mean().transpose());
+  const Vector<double> centre = wsum > 0 ? Vector<double>(mixture.means.transpose() * mixture.weights / wsum)
+                                         : Vector<double>(mixture.means.colwise().mean().transpose());
   KernelFrame<T> f;
   f.centre = centre.cast<T>();
   // Rows are centred on the centre as rounded to T, so the means must be taken relative to that
@@ -103,9 +102,9 @@ typename Kernel<T>::QueryBlock Kernel<T>::query(const Eigen::Ref<const RowMatrix
   return {};
 }
 
-#define GAUSSMIX_INSTANTIATE(T)                                                           \
-  template KernelFrame<T> frame_of<T>(const Mixture&, bool);                              \
-  template KernelFrame<T> frame_about<T>(const RowMatrix<double>&);                       \
+#define GAUSSMIX_INSTANTIATE(T)                                                               \
+  template KernelFrame<T> frame_of<T>(const Mixture&, bool);                                  \
+  template KernelFrame<T> frame_about<T>(const RowMatrix<double>&);                           \
   template void column_sums<T>(const Eigen::Ref<const RowMatrix<T>>&, Eigen::Ref<Vector<T>>); \
   template class Kernel<T>;
 GAUSSMIX_INSTANTIATE(float)

@@ -33,9 +33,9 @@ namespace gaussmix::detail {
 /// which is exactly `shift.row(c)` in double: the shift the statistics report.
 template <typename T>
 struct KernelFrame {
-  Vector<T> centre;          ///< (n)
-  RowMatrix<T> rel_shift;    ///< (k, n) each component's shift relative to the centre
-  RowMatrix<double> shift;   ///< (k, n) centre + rel_shift, exactly, in double
+  Vector<T> centre;         ///< (n)
+  RowMatrix<T> rel_shift;   ///< (k, n) each component's shift relative to the centre
+  RowMatrix<double> shift;  ///< (k, n) centre + rel_shift, exactly, in double
 };
 
 /// The frame of an EM pass or query under `mixture`: centred on the weighted mean of its means;
@@ -72,8 +72,8 @@ class Kernel {
   /// Adds the loaded rows' sums to stats: n_k, s1 and s2 about the frame's shifts, under
   /// resp (rows x k, already multiplied by the sample weights) whose row sums are row_weight.
   /// A family may keep part of the sums back until end_slot().
-  virtual void moments(const Eigen::Ref<const RowMatrix<T>>& resp,
-                       const Eigen::Ref<const Vector<T>>& row_weight, SufficientStats& stats) = 0;
+  virtual void moments(const Eigen::Ref<const RowMatrix<T>>& resp, const Eigen::Ref<const Vector<T>>& row_weight,
+                       SufficientStats& stats) = 0;
 
   /// Adds what moments() kept back to stats. Called after the last block of every slot.
   virtual void end_slot(SufficientStats& /*stats*/) {}
@@ -95,8 +95,7 @@ class Kernel {
   /// into out (rows x k; -inf for terms a pruned route ruled out, which cannot change the
   /// planned output), or, when `labels` is given and the family can, each row's most probable
   /// component straight into labels[i]. By default: load, then log_prob, block by block.
-  virtual QueryBlock query(const Eigen::Ref<const RowMatrix<T>>& rows, Eigen::Ref<RowMatrix<T>> out,
-                           double* labels);
+  virtual QueryBlock query(const Eigen::Ref<const RowMatrix<T>>& rows, Eigen::Ref<RowMatrix<T>> out, double* labels);
 
  protected:
   Kernel(Index k, Index n, Index block_rows, std::shared_ptr<const KernelFrame<T>> frame)

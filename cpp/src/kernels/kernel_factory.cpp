@@ -42,7 +42,8 @@ std::unique_ptr<Kernel<T>> make_kernel(const Mixture& mixture, std::shared_ptr<c
 }
 
 template std::unique_ptr<Kernel<float>> make_kernel<float>(const Mixture&, std::shared_ptr<const KernelFrame<float>>);
-template std::unique_ptr<Kernel<double>> make_kernel<double>(const Mixture&, std::shared_ptr<const KernelFrame<double>>);
+template std::unique_ptr<Kernel<double>> make_kernel<double>(const Mixture&,
+                                                             std::shared_ptr<const KernelFrame<double>>);
 template std::unique_ptr<Kernel<float>> make_moments_kernel<float>(CovarianceType, Index, Index,
                                                                    std::shared_ptr<const KernelFrame<float>>);
 template std::unique_ptr<Kernel<double>> make_moments_kernel<double>(CovarianceType, Index, Index,

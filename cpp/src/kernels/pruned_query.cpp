@@ -110,8 +110,7 @@ Index list_by_component(Index m, Index k, PrunedWorkspace<T>& ws, Wanted&& wante
 // columns of U_c in one product; column j is zero below row j, so no column needs features
 // beyond `to`, and (16 columns or more) the first half of them only up to its last column.
 template <typename T, class Visit>
-void listed_column_norms(const FullFactors<T>& p, Index from, Index to, PrunedWorkspace<T>& ws,
-                         Visit&& visit) {
+void listed_column_norms(const FullFactors<T>& p, Index from, Index to, PrunedWorkspace<T>& ws, Visit&& visit) {
   using Strided = Eigen::Map<const RowMatrix<T>, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
   const Index n = p.n, k = p.k, cols = to - from, half = cols / 2;
   for (Index c = 0; c < k; ++c) {
@@ -156,8 +155,7 @@ void tighten_listed_bounds(const FullFactors<T>& p, Index h, Index h2, PrunedWor
 // The whole log-density of every listed pair into out, from its bound's squares (ws.partial,
 // columns up to `from`) and those of the remaining columns.
 template <typename T>
-void listed_log_densities(const FullFactors<T>& p, Index from, PrunedWorkspace<T>& ws,
-                          Eigen::Ref<RowMatrix<T>> out) {
+void listed_log_densities(const FullFactors<T>& p, Index from, PrunedWorkspace<T>& ws, Eigen::Ref<RowMatrix<T>> out) {
   listed_column_norms(p, from, p.n, ws, [&](Index i, Index c, T rest) {
     out(i, c) = p.log_norm[c] - T(0.5) * (ws.partial(i, c) + rest);
   });
@@ -220,9 +218,8 @@ namespace {
 // where a row's largest is not finite (NaN or -inf: nothing to prune against; the full
 // computation reports it), or m k where too many survive the first bound.
 template <typename T>
-Index bound_and_list_survivors(const FullFactors<T>& p, Index h, T cut,
-                               const Eigen::Ref<const RowMatrix<T>>& rows, PrunedWorkspace<T>& ws,
-                               Eigen::Ref<RowMatrix<T>> out) {
+Index bound_and_list_survivors(const FullFactors<T>& p, Index h, T cut, const Eigen::Ref<const RowMatrix<T>>& rows,
+                               PrunedWorkspace<T>& ws, Eigen::Ref<RowMatrix<T>> out) {
   const Index m = rows.rows(), k = p.k;
   ws.xc.topRows(m) = rows.rowwise() - p.centre.transpose();
   bound_terms(p, h, m, ws);
@@ -268,9 +265,8 @@ Index bound_and_list_survivors(const FullFactors<T>& p, Index h, T cut,
 }  // namespace
 
 template <typename T>
-bool pruned_log_prob_block(const FullFactors<T>& p, Index h, T cut,
-                           const Eigen::Ref<const RowMatrix<T>>& rows, PrunedWorkspace<T>& ws,
-                           Eigen::Ref<RowMatrix<T>> out) {
+bool pruned_log_prob_block(const FullFactors<T>& p, Index h, T cut, const Eigen::Ref<const RowMatrix<T>>& rows,
+                           PrunedWorkspace<T>& ws, Eigen::Ref<RowMatrix<T>> out) {
   const Index survivors = bound_and_list_survivors(p, h, cut, rows, ws, out);
   if (survivors < 0 || survivors * kMaxSurvivorShare > rows.rows() * p.k) return false;
   const Index h2 = second_bound_features(p, h);
@@ -285,18 +281,16 @@ bool pruning_pays(const FullFactors<T>& p, Index h, T cut, const Eigen::Ref<cons
   if (rows == 0) return false;
   RowMatrix<T> sample(rows, p.n);
   for (Index q = 0; q < rows; ++q) sample.row(q) = X.row(q * m / rows);
-  const Index survivors =
-      bound_and_list_survivors<T>(p, h, cut, sample, ws, ws.log_prob.topRows(rows));
+  const Index survivors = bound_and_list_survivors<T>(p, h, cut, sample, ws, ws.log_prob.topRows(rows));
   return survivors >= 0 && survivors * kProbeSurvivorShare <= rows * p.k;
 }
 
-#define GAUSSMIX_INSTANTIATE(T)                                                                    \
-  template Index pruning_features<T>(const FullFactors<T>&, bool);                                          \
-  template struct PrunedWorkspace<T>;                                                              \
-  template bool pruned_log_prob_block<T>(const FullFactors<T>&, Index, T,                             \
-                                         const Eigen::Ref<const RowMatrix<T>>&,                    \
-                                         PrunedWorkspace<T>&, Eigen::Ref<RowMatrix<T>>);      \
-  template bool pruning_pays<T>(const FullFactors<T>&, Index, T, const Eigen::Ref<const RowMatrix<T>>&, \
+#define GAUSSMIX_INSTANTIATE(T)                                                                                  \
+  template Index pruning_features<T>(const FullFactors<T>&, bool);                                               \
+  template struct PrunedWorkspace<T>;                                                                            \
+  template bool pruned_log_prob_block<T>(const FullFactors<T>&, Index, T, const Eigen::Ref<const RowMatrix<T>>&, \
+                                         PrunedWorkspace<T>&, Eigen::Ref<RowMatrix<T>>);                         \
+  template bool pruning_pays<T>(const FullFactors<T>&, Index, T, const Eigen::Ref<const RowMatrix<T>>&,          \
                                 PrunedWorkspace<T>&);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)

@@ -10,17 +10,17 @@ namespace {
 
 template <typename T>
 struct TiedFactors {
-  RowMatrix<T> prec_chol;    // (n, n) the shared factor U
-  RowMatrix<T> means_prec;   // (k, n) row c = (mean_c - centre) U
-  Vector<T> log_norm;        // (k)
+  RowMatrix<T> prec_chol;   // (n, n) the shared factor U
+  RowMatrix<T> means_prec;  // (k, n) row c = (mean_c - centre) U
+  Vector<T> log_norm;       // (k)
 };
 
 template <typename T>
 class TiedKernel final : public Kernel<T> {
   using Base = Kernel<T>;
+  using Base::frame_;
   using Base::k_;
   using Base::n_;
-  using Base::frame_;
 
  public:
   TiedKernel(Index k, Index n, std::shared_ptr<const KernelFrame<T>> frame,
@@ -68,9 +68,9 @@ class TiedKernel final : public Kernel<T> {
  private:
   std::shared_ptr<const TiedFactors<T>> factors_;  // null for a moments-only kernel
   Index rows_ = 0;
-  RowMatrix<T> xc_, prod_;              // (block rows, n) the loaded block centred; times U
-  Vector<T> nk_block_;                  // (k)
-  RowMatrix<double> centred_, resp_;    // the block's differences and responsibilities in double
+  RowMatrix<T> xc_, prod_;            // (block rows, n) the loaded block centred; times U
+  Vector<T> nk_block_;                // (k)
+  RowMatrix<double> centred_, resp_;  // the block's differences and responsibilities in double
 };
 
 }  // namespace
@@ -83,8 +83,7 @@ std::unique_ptr<Kernel<T>> make_tied_kernel(const Mixture& mixture, std::shared_
   f->prec_chol = mixture.precisions_cholesky.cast<T>();
   f->means_prec = (rel * mixture.precisions_cholesky.triangularView<Eigen::Upper>()).cast<T>();
   f->log_norm = log_norms(mixture).cast<T>();
-  return std::make_unique<TiedKernel<T>>(mixture.n_components(), mixture.n_features(), std::move(frame),
-                                         std::move(f));
+  return std::make_unique<TiedKernel<T>>(mixture.n_components(), mixture.n_features(), std::move(frame), std::move(f));
 }
 
 template <typename T>
@@ -92,10 +91,9 @@ std::unique_ptr<Kernel<T>> make_tied_moments_kernel(Index k, Index n, std::share
   return std::make_unique<TiedKernel<T>>(k, n, std::move(frame), nullptr);
 }
 
-#define GAUSSMIX_INSTANTIATE(T)                                                                          \
+#define GAUSSMIX_INSTANTIATE(T)                                                                                   \
   template std::unique_ptr<Kernel<T>> make_tied_kernel<T>(const Mixture&, std::shared_ptr<const KernelFrame<T>>); \
-  template std::unique_ptr<Kernel<T>> make_tied_moments_kernel<T>(Index, Index,                          \
-                                                                  std::shared_ptr<const KernelFrame<T>>);
+  template std::unique_ptr<Kernel<T>> make_tied_moments_kernel<T>(Index, Index, std::shared_ptr<const KernelFrame<T>>);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)
 #undef GAUSSMIX_INSTANTIATE

@@ -80,8 +80,8 @@ class Diag final : public Structure {
       for (Index j = 0; j < mix.n_features(); ++j) {
         const double var = mix.covariances(c, j);
         const double diff = mix.means(c, j) - prior.mean[j];
-        out += log_inverse_gamma(var, 0.5 * nu, 0.5 * prior.scale(0, j)) - 0.5 * kLog2Pi +
-               0.5 * std::log(kappa / var) - 0.5 * kappa * diff * diff / var;
+        out += log_inverse_gamma(var, 0.5 * nu, 0.5 * prior.scale(0, j)) - 0.5 * kLog2Pi + 0.5 * std::log(kappa / var) -
+               0.5 * kappa * diff * diff / var;
       }
     }
     return out;

@@ -83,8 +83,9 @@ void check_matrix_prior_scale(const RowMatrix<double>& scale) {
   Eigen::LLT<Eigen::MatrixXd> llt(scale);
   if (asym > 1e-10 * std::max(1.0, scale.cwiseAbs().maxCoeff()) || llt.info() != Eigen::Success ||
       (Eigen::MatrixXd(llt.matrixL()).diagonal().array() <= 0.0).any())
-    throw InvalidArgument("prior scale must be a symmetric positive definite matrix (a feature "
-                          "with zero variance makes the data's covariance singular; pass a scale)");
+    throw InvalidArgument(
+        "prior scale must be a symmetric positive definite matrix (a feature "
+        "with zero variance makes the data's covariance singular; pass a scale)");
 }
 
 double log_inverse_wishart(const Eigen::Ref<const RowMatrix<double>>& U, double nu, const RowMatrix<double>& scale,

@@ -32,9 +32,9 @@ enum class MomentsLayout {
 /// mean minus the prior mean (Fraley & Raftery 2007).
 struct MapTerms {
   const Prior& prior;
-  RowMatrix<double> dev;   ///< (k, n) data mean minus prior mean
-  Vector<double> shrink;   ///< (k) kappa N_c / (N_c + kappa)
-  double total = 0.0;      ///< sum of the floored counts
+  RowMatrix<double> dev;  ///< (k, n) data mean minus prior mean
+  Vector<double> shrink;  ///< (k) kappa N_c / (N_c + kappa)
+  double total = 0.0;     ///< sum of the floored counts
 };
 
 class Structure {
@@ -56,15 +56,15 @@ class Structure {
 
   /// The M-step's covariances (storage) from stats and the floored counts nk: maximum
   /// likelihood, or with map the posterior mode; reg_covar added to every variance.
-  virtual RowMatrix<double> covariances(const SufficientStats& stats, const Vector<double>& nk,
-                                        const MapTerms* map, double reg_covar) const = 0;
+  virtual RowMatrix<double> covariances(const SufficientStats& stats, const Vector<double>& nk, const MapTerms* map,
+                                        double reg_covar) const = 0;
 
   /// Precision Cholesky factors of covariances (storage). Throws NotPositiveDefinite naming
   /// the component.
   virtual RowMatrix<double> factors_of_covariances(const RowMatrix<double>& cov, Index k, Index n) const = 0;
   /// Factors and covariances of precisions (storage). Throws InvalidArgument.
-  virtual void factors_of_precisions(const RowMatrix<double>& precisions, Index k, Index n,
-                                     RowMatrix<double>& factors, RowMatrix<double>& cov) const = 0;
+  virtual void factors_of_precisions(const RowMatrix<double>& precisions, Index k, Index n, RowMatrix<double>& factors,
+                                     RowMatrix<double>& cov) const = 0;
   /// Precision matrices from the factors (storage).
   virtual RowMatrix<double> precisions(const RowMatrix<double>& factors, Index k, Index n) const = 0;
   /// log det of each component's factor: (k).
