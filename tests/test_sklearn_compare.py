@@ -139,3 +139,37 @@ def test_float32_input_matches_float64(blobs, covariance_type):
         a, b = getattr(ours32, name), getattr(ours64, name)
         assert a.dtype == np.float64
         assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max(), err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        ("weights_", "means_", "covariances_", "precisions_cholesky_"),
+        ("weights_", "means_", "precisions_cholesky_"),
+        ("weights_", "means_", "covariances_"),
+    ],
+    ids=["all", "factors-only", "covariances-only"],
+)
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_parameters_set_by_hand_answer_every_query(covariance_type, attributes):
+    # scikit-learn users score known parameters by setting the fitted attributes themselves,
+    # without n_features_in_; every query must answer as scikit-learn's does.
+    X = make_mixture_data(n_samples=300, n_features=3, seed=8)
+    sk = SkGaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
+    ours = GaussianMixture(3, covariance_type=covariance_type, random_state=4)
+    theirs = SkGaussianMixture(3, covariance_type=covariance_type, random_state=4)
+    for name in attributes:
+        setattr(ours, name, getattr(sk, name))
+    for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
+        setattr(theirs, name, getattr(sk, name))
+    assert_allclose(ours.score_samples(X), sk.score_samples(X), rtol=1e-10)
+    assert_allclose(ours.predict_proba(X), sk.predict_proba(X), rtol=1e-8, atol=1e-12)
+    assert np.array_equal(ours.predict(X), sk.predict(X))
+    assert ours.bic(X) == pytest.approx(sk.bic(X), rel=1e-10)
+    assert ours.aic(X) == pytest.approx(sk.aic(X), rel=1e-10)
+    drawn, labels = ours.sample(20)
+    expected, expected_labels = theirs.sample(20)
+    assert_allclose(drawn, expected, rtol=1e-8, atol=1e-10)
+    assert np.array_equal(labels, expected_labels)
+    with pytest.raises(ValueError, match="expecting 3 features"):
+        ours.predict(X[:, :2])

@@ -348,15 +348,44 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.precisions_ = structure.to_public(mixture.precisions(), n_features)
 
     def _mixture(self):
-        """The core's view of the fitted attributes (so attributes set by hand are honoured)."""
-        n_features = self.means_.shape[1]
+        """The core's view of the fitted attributes (so attributes set by hand are honoured).
+
+        Parameters set by hand may give the covariances or the precision Cholesky factors
+        alone, as scikit-learn's queries need only the factors and its sample() only the
+        covariances: the other is computed from the one given.
+        """
+        means = np.ascontiguousarray(self.means_, dtype=np.float64)
+        n_features = means.shape[1]
         structure = layout(self.covariance_type)
-        return _core.Mixture(
-            structure.core_type,
-            np.ascontiguousarray(self.weights_, dtype=np.float64),
-            np.ascontiguousarray(self.means_, dtype=np.float64),
-            structure.to_storage(self.covariances_, n_features),
-            structure.to_storage(self.precisions_cholesky_, n_features),
+        weights = np.ascontiguousarray(self.weights_, dtype=np.float64)
+        has_cov = getattr(self, "covariances_", None) is not None
+        has_chol = getattr(self, "precisions_cholesky_", None) is not None
+        if has_cov and has_chol:
+            return _core.Mixture(
+                structure.core_type,
+                weights,
+                means,
+                structure.to_storage(self.covariances_, n_features),
+                structure.to_storage(self.precisions_cholesky_, n_features),
+            )
+        if has_cov:
+            return _core.Mixture.from_covariances(
+                structure.core_type,
+                weights,
+                means,
+                structure.to_storage(self.covariances_, n_features),
+            )
+        if has_chol:
+            chol = structure.full_matrices(self.precisions_cholesky_, len(weights), n_features)
+            precisions = (
+                structure.storage_of_full(chol @ np.swapaxes(chol, 1, 2))
+                if not structure.diagonal
+                else structure.to_storage(np.square(self.precisions_cholesky_), n_features)
+            )
+            return _core.Mixture.from_precisions(structure.core_type, weights, means, precisions)
+        raise AttributeError(
+            f"{type(self).__name__} has means_ but neither covariances_ nor precisions_cholesky_; "
+            "set one of them (or call fit)."
         )
 
     def _query(self, X, output, mixture=None):
@@ -416,8 +445,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         rng = v.check_random_state(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_)
         structure = layout(self.covariance_type)
+        covariances = getattr(self, "covariances_", None)
+        if covariances is None:  # parameters set by hand, factors only
+            covariances = structure.to_public(self._mixture().covariances, self.means_.shape[1])
         parts = [
-            structure.draw(rng, mean, self.covariances_, c, count)
+            structure.draw(rng, mean, covariances, c, count)
             for c, (mean, count) in enumerate(zip(self.means_, counts))
         ]
         labels = np.repeat(np.arange(self.n_components, dtype=np.int64), counts)

@@ -330,10 +330,15 @@ def check_n_features(est, X, *, reset):
     if reset:
         est.n_features_in_ = n_features
         return
-    if n_features != est.n_features_in_:
+    # A model whose parameters were set by hand (as scikit-learn users do to score known
+    # parameters) has no n_features_in_: its means say how many features it expects.
+    expected = getattr(est, "n_features_in_", None)
+    if expected is None:
+        expected = np.shape(est.means_)[1]
+    if n_features != expected:
         raise ValueError(
             f"X has {n_features} features, but {type(est).__name__} is expecting "
-            f"{est.n_features_in_} features as input."
+            f"{expected} features as input."
         )
 
 
