@@ -456,3 +456,36 @@ def test_valid_inputs_are_not_modified(name, covariance_type):
     # The estimator's own attributes are copies too: changing them leaves the inputs alone.
     est.means_ += 1.0
     _assert_untouched(inputs)
+
+
+def test_missing_values_say_what_to_do():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(
+        {"a": pd.array([1.0, None, 3.0] * 10, dtype="Float64"), "b": np.arange(30.0)}
+    )
+    with pytest.raises(
+        ValueError, match=r"contains missing values \(pandas.NA or None\).*SimpleImputer"
+    ):
+        GaussianMixture(2).fit(frame)
+    objects = np.array([[1.0, None], [2.0, 3.0], [4.0, 5.0]], dtype=object)
+    with pytest.raises(ValueError, match="missing values"):
+        GaussianMixture(1).fit(objects)
+    X = np.random.RandomState(0).normal(size=(40, 2))
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"contains NaN\. .*drop the rows"):
+        GaussianMixture(2).fit(X)
+    gm = GaussianMixture(2, random_state=0).fit(np.nan_to_num(X))
+    with pytest.raises(ValueError, match=r"contains NaN \(sample 3\)\. .*SimpleImputer"):
+        gm.predict(X)
+
+
+def test_version_flag_prints_the_version():
+    import subprocess
+    import sys
+
+    import gaussmix
+
+    out = subprocess.run(
+        [sys.executable, "-m", "gaussmix", "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == f"gaussmix {gaussmix.__version__}"

@@ -10,6 +10,8 @@ from sklearn.mixture import GaussianMixture as SkGaussianMixture
 import gaussmix
 from gaussmix import select_model
 
+from conftest import make_mixture_data
+
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
 
@@ -230,3 +232,33 @@ def test_optional_dependencies_missing(iris, monkeypatch, module, method):
 def test_select_model_is_exported():
     assert gaussmix.select_model is select_model
     assert "select_model" in gaussmix.__all__ and "ModelSelectionResult" in gaussmix.__all__
+
+
+def test_more_components_than_distinct_points_is_degenerate_not_chosen():
+    # 5 distinct points repeated: 6 or more components would each collapse onto a point.
+    X = np.repeat(np.random.RandomState(0).normal(size=(5, 2)) * 10, 40, axis=0)
+    result = select_model(
+        X, n_components=[2, 5, 6, 7], covariance_types="spherical", random_state=0
+    )
+    errors = dict(zip(result.table["n_components"], result.table["error"]))
+    assert errors[6].startswith("degenerate: 6 components for 5 distinct points")
+    assert errors[7].startswith("degenerate")
+    assert result.best_params_["n_components"] in (2, 5)
+    assert np.isinf(result.table["bic"][2:]).all()
+
+
+def test_best_estimator_uses_every_core_and_table_prints_readably():
+    X = make_mixture_data(n_samples=300, n_features=2, seed=1)
+    result = select_model(
+        X, n_components=[1, 2, 3], covariance_types=["full", "diag"], random_state=0
+    )
+    assert result.best_estimator_.n_threads is None
+    text = repr(result)
+    lines = text.splitlines()
+    assert lines[0].startswith("ModelSelectionResult(criterion='bic', best={")
+    assert lines[1].split()[:3] == ["k", "covariance_type", "log_likelihood"]
+    assert len(lines) == 2 + len(result.table)
+    marked = [line for line in lines[2:] if line.startswith("*")]
+    assert len(marked) == 1
+    best = result.best_params_
+    assert marked[0].split()[1:3] == [str(best["n_components"]), best["covariance_type"]]

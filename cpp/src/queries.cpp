@@ -35,7 +35,10 @@ void check_block_values(const Eigen::Ref<const RowMatrix<T>>& xb, Index first_ro
   for (Index i = 0; i < xb.rows(); ++i) {
     const auto row = xb.row(i);
     const std::string where = " (sample " + std::to_string(first_row + i) + ")";
-    if (row.hasNaN()) throw InvalidArgument("Input X contains NaN" + where + ".");
+    if (row.hasNaN())
+      throw InvalidArgument("Input X contains NaN" + where +
+                            ". GaussianMixture needs complete data: drop the rows with missing values or fill "
+                            "them first (e.g. with sklearn.impute.SimpleImputer).");
     if (!row.allFinite())
       throw InvalidArgument("Input X contains infinity or a value too large for dtype('" + std::string(dtype) + "')" +
                             where + ".");

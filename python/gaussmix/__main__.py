@@ -52,8 +52,15 @@ def demo(args):
     return 0
 
 
+def _version():
+    from gaussmix import __version__
+
+    return __version__
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m gaussmix", description=__doc__)
+    parser = argparse.ArgumentParser(prog="gaussmix", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"gaussmix {_version()}")
     parser.add_argument(
         "--cmake-dir",
         action="store_true",

@@ -37,7 +37,7 @@ TABLE_DTYPE = np.dtype(
 )
 
 
-@dataclass
+@dataclass(repr=False)
 class ModelSelectionResult:
     """What :func:`select_model` returns.
 
@@ -70,6 +70,49 @@ class ModelSelectionResult:
             "n_components": int(row["n_components"]),
             "covariance_type": str(row["covariance_type"]),
         }
+
+    def __repr__(self):
+        return (
+            f"ModelSelectionResult(criterion={self.criterion!r}, best={self.best_params_})\n"
+            + self.format_table()
+        )
+
+    def format_table(self):
+        """The table as aligned text, one line per combination, the selected one marked '*'."""
+        head = [
+            "",
+            "k",
+            "covariance_type",
+            "log_likelihood",
+            "n_parameters",
+            "bic",
+            "aic",
+            "icl",
+            "converged",
+            "n_iter",
+            "error",
+        ]
+        rows = []
+        for i, row in enumerate(self.table):
+            rows.append(
+                [
+                    "*" if i == self.best_index_ else "",
+                    str(row["n_components"]),
+                    str(row["covariance_type"]),
+                    f"{row['log_likelihood']:.6g}",
+                    str(row["n_parameters"]),
+                    f"{row['bic']:.6g}",
+                    f"{row['aic']:.6g}",
+                    f"{row['icl']:.6g}",
+                    str(bool(row["converged"])),
+                    str(row["n_iter"]),
+                    str(row["error"])[:60],
+                ]
+            )
+        widths = [max(len(r[c]) for r in [head, *rows]) for c in range(len(head))]
+        return "\n".join(
+            "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in [head, *rows]
+        )
 
     def to_dicts(self):
         """The table as a list of dicts (one per row, Python scalars)."""
@@ -104,7 +147,7 @@ class ModelSelectionResult:
         except ImportError as exc:
             raise ImportError(
                 "ModelSelectionResult.plot() needs matplotlib; install it with "
-                "`pip install gaussmix[plot]` (or `pip install matplotlib`)."
+                "`pip install matplotlib` (or `pip install \".[plot]\"` from a gaussmix checkout)."
             ) from exc
         criterion = self.criterion if criterion is None else _check_criterion(criterion)
         if ax is None:
@@ -156,8 +199,24 @@ def _entropy(resp, sample_weight):
     return float(per_row.sum() if sample_weight.size == 0 else np.dot(sample_weight, per_row))
 
 
-def _fit_one(X, sample_weight, n_components, covariance_type, seed, n_init, n_threads, params):
+def _failed_row(n_components, covariance_type, why):
+    return (n_components, covariance_type, np.nan, 0, np.inf, np.inf, np.inf, False, 0, why[:200])
+
+
+def _fit_one(
+    X, sample_weight, n_components, covariance_type, seed, n_init, n_threads, params, n_distinct
+):
     """Fits one combination; returns (estimator or None, table row values)."""
+    # (More components than rows is the fit's own error, reported as it words it.)
+    if n_distinct < n_components <= X.shape[0]:
+        # Such a fit "succeeds" with components collapsed onto single points (their
+        # covariance reg_covar * I) and a likelihood that grows without bound as reg_covar
+        # shrinks: a degenerate model, never a choice.
+        return None, _failed_row(
+            n_components,
+            covariance_type,
+            f"degenerate: {n_components} components for {n_distinct} distinct points",
+        )
     est = GaussianMixture(
         n_components,
         covariance_type=covariance_type,
@@ -171,19 +230,7 @@ def _fit_one(X, sample_weight, n_components, covariance_type, seed, n_init, n_th
     except ValueError as exc:
         # A combination the data cannot support (too many components, a singular covariance)
         # is a result for the table, not a reason to lose the other fits.
-        row = (
-            n_components,
-            covariance_type,
-            np.nan,
-            0,
-            np.inf,
-            np.inf,
-            np.inf,
-            False,
-            0,
-            str(exc)[:200],
-        )
-        return None, row
+        return None, _failed_row(n_components, covariance_type, str(exc))
     n_total = float(X.shape[0] if sample_weight.size == 0 else sample_weight.sum())
     log_density = est.score_samples(X)
     log_likelihood = float(
@@ -306,9 +353,14 @@ def select_model(
     rng = v.check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=len(combos))
 
+    # Rows with positive weight that differ from each other: at most that many components can
+    # each have samples of their own. Counted only when some combination could exceed it.
+    weighted = data if w.size == 0 else data[w > 0]
+    n_distinct = len(weighted) if max(ks) <= 1 else len(np.unique(weighted, axis=0))
+
     def task(i):
         k, t = combos[i]
-        return _fit_one(data, w, k, t, int(seeds[i]), n_init, threads_per_fit, params)
+        return _fit_one(data, w, k, t, int(seeds[i]), n_init, threads_per_fit, params, n_distinct)
 
     # Biggest fits first, so the last fit to finish is a small one.
     order = sorted(range(len(combos)), key=lambda i: -combos[i][0])
@@ -330,6 +382,9 @@ def select_model(
         )
     best = int(np.argmin(scores))
     estimator = outputs[best][0]
+    # Each fit ran on its share of the cores; the model handed back uses them all, as a
+    # GaussianMixture made by the user would (so a clone or refit is not stuck on one thread).
+    estimator.n_threads = None
     if not estimator.converged_:
         warnings.warn(
             f"The selected model ({combos[best][0]} components, {combos[best][1]!r}) did not "

@@ -16,6 +16,18 @@ __all__ = ["COVARIANCE_TYPES", "INIT_PARAMS"]
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
 
+# What to do about missing values, said wherever they are refused.
+MISSING_HINT = (
+    "GaussianMixture needs complete data: drop the rows with missing values or fill them "
+    "first (e.g. with sklearn.impute.SimpleImputer)."
+)
+
+
+def _holds_missing(arr):
+    """Whether an object array holds pandas.NA or None (what nullable dataframe columns give)."""
+    return any(value is None or type(value).__name__ == "NAType" for value in arr.ravel())
+
+
 def _is_sparse(X):
     return type(X).__module__.startswith("scipy.sparse")
 
@@ -73,6 +85,10 @@ def check_array(X, *, name="X", min_samples=1, allow_nan=False, check_values=Tru
         try:
             arr = arr.astype(np.float64)
         except TypeError as exc:
+            if _holds_missing(arr):
+                raise ValueError(
+                    f"Input {name} contains missing values (pandas.NA or None). {MISSING_HINT}"
+                ) from None
             raise TypeError(f"{name} must contain numbers (dtype {arr.dtype}): {exc}") from None
         except ValueError as exc:
             raise ValueError(f"{name} must contain numbers (dtype {arr.dtype}): {exc}") from None
@@ -120,7 +136,7 @@ def check_range(arr, name="X"):
     top, bottom = arr.max(), arr.min()
     if not (np.isfinite(top) and np.isfinite(bottom)):
         if np.isnan(arr).any():
-            raise ValueError(f"Input {name} contains NaN.")
+            raise ValueError(f"Input {name} contains NaN. {MISSING_HINT}")
         raise ValueError(
             f"Input {name} contains infinity or a value too large for dtype({arr.dtype.name!r})."
         )
