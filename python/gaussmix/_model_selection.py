@@ -147,7 +147,7 @@ class ModelSelectionResult:
         except ImportError as exc:
             raise ImportError(
                 "ModelSelectionResult.plot() needs matplotlib; install it with "
-                "`pip install matplotlib` (or `pip install \".[plot]\"` from a gaussmix checkout)."
+                '`pip install matplotlib` (or `pip install ".[plot]"` from a gaussmix checkout).'
             ) from exc
         criterion = self.criterion if criterion is None else _check_criterion(criterion)
         if ax is None:
