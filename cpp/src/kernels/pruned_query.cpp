@@ -180,17 +180,13 @@ Index compact_listed(Index k, PrunedWorkspace<T>& ws, Keep&& keep) {
 template <typename T>
 Index pruning_features(const FullFactors<T>& p, bool scores) {
   // With fewer features the bound's product is too thin and the second pass's bookkeeping costs
-  // more than the work it saves: for double below 32 (config B, n = 16: labels 10% slower, with
-  // h = n / 2), for float, whose fused centred kernels run at twice double's rate, below 56
-  // (m = 5e4, two threads, labels pruned -> not: n = 40, k = 16 25 -> 16 ms; n = 48, k = 32
-  // 41 -> 35; n = 56, k = 16 22 -> 21; n = 64, k = 32 33 -> 64).
+  // more than the work it saves; float's fused kernels run at twice double's rate, so float
+  // prunes only from more features (bench/README.md, "How the pass is made fast", has the runs).
   const Index min_features = std::is_same<T, float>::value ? 56 : 32;
   if (p.n < min_features || p.k < 4) return 0;
   // Labels: a quarter of the features, a sixteenth of the centred kernels' work. Scores keep
   // every term within the score cut, which a bound from 8 features leaves to most components
-  // unless the clusters lie far apart: at least 16 (measured at n = 32, k = 16: 8 features made
-  // scores 40% slower than no pruning, 16 made them 30% faster; at n = 64, k = 32, 32
-  // features were 50% slower than 16).
+  // unless the clusters lie far apart: at least 16 (measured, bench/README.md).
   return scores ? std::max<Index>(p.n / 4, 16) : p.n / 4;
 }
 
