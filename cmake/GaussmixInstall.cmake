@@ -18,7 +18,9 @@ else()
   set(_lib "${CMAKE_INSTALL_LIBDIR}")
   set(_bin "${CMAKE_INSTALL_BINDIR}")
   set(_cmake "${CMAKE_INSTALL_LIBDIR}/cmake/gaussmix")
-  set(GAUSSMIX_EIGEN_HINTS "")
+  # A CMake-only install remembers where the Eigen it was built with lives (the cmeel-eigen
+  # wheel's folder, say), so its users need not find it again.
+  set(GAUSSMIX_EIGEN_HINTS "${Eigen3_DIR}")
 endif()
 
 install(TARGETS gaussmix EXPORT gaussmixTargets
