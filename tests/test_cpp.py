@@ -26,4 +26,6 @@ def test_cmake_install_layout(native_build):
     assert len(configs) == 1
     assert (configs[0].parent / "gaussmixConfigVersion.cmake").is_file()
     text = configs[0].read_text()
-    assert "find_dependency(Eigen3" in text and "find_dependency(OpenMP" in text
+    # Its usage requirements: Eigen (with the folder it was built with as a fallback) and OpenMP.
+    assert "find_package(Eigen3 3.4 CONFIG" in text and "find_dependency(OpenMP" in text
+    assert "NO_DEFAULT_PATH" in text and "gaussmix_NOT_FOUND_MESSAGE" in text

@@ -2,6 +2,7 @@
 and dtype, the documented layout (docs/model_format.md), and rejection of damaged files."""
 
 import io
+import json
 import struct
 import zlib
 
@@ -59,6 +60,17 @@ def encoded(model, dtype="float64"):
     return buffer.getvalue()
 
 
+def parameters_of(data):
+    """Header and parameter arrays of a version 2 file (what precedes the metadata)."""
+    return data[: HEADER.size + HEADER.unpack_from(data)[-1]]
+
+
+def metadata_of(data):
+    start = HEADER.size + HEADER.unpack_from(data)[-1]
+    (size,) = struct.unpack_from("<I", data, start)
+    return data[start + 4 : start + 4 + size]
+
+
 def with_fresh_crc(data):
     return data[:-4] + struct.pack("<I", zlib.crc32(data[:-4]))
 
@@ -112,7 +124,7 @@ def test_layout_matches_the_documentation(models, covariance_type, dtype):
         lower_bound,
         payload,
     ) = HEADER.unpack_from(data)
-    assert magic == MAGIC and bom == 0xFEFF and version == 1 and reserved == 0
+    assert magic == MAGIC and bom == 0xFEFF and version == 2 and reserved == 0
     assert (
         dtype_code == {"float32": 1, "float64": 2}[dtype]
         and type_code == TYPE_CODES[covariance_type]
@@ -124,9 +136,15 @@ def test_layout_matches_the_documentation(models, covariance_type, dtype):
         gm.converged_,
         gm.lower_bound_,
     )
-    assert len(data) == HEADER.size + payload + 4
+    (meta_size,) = struct.unpack_from("<I", data, HEADER.size + payload)
+    assert len(data) == HEADER.size + payload + 4 + meta_size + 4
+    meta = json.loads(data[HEADER.size + payload + 4 : -4])
+    assert meta["kind"] == "gaussmix.GaussianMixture/1"
+    assert meta["params"]["covariance_type"] == covariance_type
     assert struct.unpack("<I", data[-4:])[0] == zlib.crc32(data[:-4])
-    values = np.frombuffer(data[HEADER.size : -4], dtype="<f4" if dtype == "float32" else "<f8")
+    values = np.frombuffer(
+        data[HEADER.size : HEADER.size + payload], dtype="<f4" if dtype == "float32" else "<f8"
+    )
     sizes = [getattr(gm, name).size for name in ARRAYS]
     parts = np.split(values, np.cumsum(sizes)[:-1])
     for name, part in zip(ARRAYS, parts):
@@ -190,7 +208,10 @@ def test_cpp_to_python(X, points_csv, cli_from_cmake_install, tmp_path, covarian
     for name in ARRAYS:
         assert_bit_identical(getattr(gm, name).ravel(), shown[name.rstrip("_")])
     assert gm.n_iter_ == int(shown["n_iter"]) and gm.lower_bound_ == float(shown["lower_bound"])
-    assert encoded(gm, dtype) == path.read_bytes()
+    # The C++ program writes no metadata; Python adds its own, the rest is the same bytes.
+    written = path.read_bytes()
+    assert metadata_of(written) == b""
+    assert parameters_of(encoded(gm, dtype)) == parameters_of(written)
     points, csv = points_csv
     scores = np.array(
         run_cli(cli_from_cmake_install, "predict", path, csv, "--scores").stdout.split(),
@@ -242,9 +263,75 @@ def test_corruption_is_reported_as_a_checksum_mismatch(models):
 
 def test_wrong_version_is_rejected(models):
     data = bytearray(encoded(models["spherical"]))
-    struct.pack_into("<H", data, 10, 2)
-    with pytest.raises(ValueError, match="format version 2 is not supported"):
-        gaussmix.load(io.BytesIO(with_fresh_crc(bytes(data))))
+    for version in (0, 3):
+        struct.pack_into("<H", data, 10, version)
+        with pytest.raises(ValueError, match=f"format version {version} is not supported"):
+            gaussmix.load(io.BytesIO(with_fresh_crc(bytes(data))))
+
+
+def as_version_1(data):
+    """The same model as a format version 1 file: no metadata section."""
+    payload = HEADER.unpack_from(data)[-1]
+    v1 = bytearray(data[: HEADER.size + payload])
+    struct.pack_into("<H", v1, 10, 1)
+    return bytes(v1) + struct.pack("<I", zlib.crc32(bytes(v1)))
+
+
+def test_version_1_files_still_load(models, X):
+    gm = models["full"]
+    back = gaussmix.load(io.BytesIO(as_version_1(encoded(gm))))
+    assert_bit_identical(back.means_, gm.means_)
+    assert_bit_identical(back.score_samples(X), gm.score_samples(X))
+    # No hyper-parameters in a version 1 file: the defaults.
+    assert back.get_params()["tol"] == 1e-3
+
+
+def test_hyper_parameters_and_feature_names_survive_the_file(tmp_path):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(make_mixture_data(n_samples=300, seed=5), columns=["x", "y", "z"])
+    prior = gaussmix.GaussianPrior(mean_precision=0.05, scale=np.eye(3))
+    gm = gaussmix.GaussianMixture(
+        3,
+        covariance_type="tied",
+        tol=1e-5,
+        reg_covar=1e-5,
+        max_iter=50,
+        n_init=2,
+        init_params="k-means++",
+        random_state=7,
+        n_threads=1,
+        prior=prior,
+        means_init=frame.to_numpy()[:3],
+    ).fit(frame)
+    path = tmp_path / "m.gmm"
+    gm.save(path)
+    back = gaussmix.load(path)
+    assert list(back.feature_names_in_) == ["x", "y", "z"]
+    original, loaded = gm.get_params(), back.get_params()
+    assert set(original) == set(loaded)
+    for name, value in original.items():
+        if name == "prior":
+            for field in ("weight_concentration", "mean_precision", "degrees_of_freedom"):
+                assert getattr(loaded[name], field) == getattr(value, field)
+            np.testing.assert_array_equal(loaded[name].scale, value.scale)
+        elif isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(loaded[name], value)
+        else:
+            assert loaded[name] == value, name
+    np.testing.assert_array_equal(back.predict(frame), gm.predict(frame))
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_a_failed_save_leaves_no_file(models, tmp_path):
+    target = tmp_path / "missing-folder" / "m.gmm"
+    with pytest.raises(OSError):
+        models["full"].save(target)
+    assert not target.exists() and not list(tmp_path.rglob("*.partial"))
+    existing = tmp_path / "kept.gmm"
+    existing.write_bytes(b"old contents")
+    with pytest.raises(ValueError):
+        models["full"].save(existing, dtype="float16")
+    assert existing.read_bytes() == b"old contents"
 
 
 def test_big_endian_file_is_rejected(models):

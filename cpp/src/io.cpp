@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -23,6 +24,8 @@ constexpr std::array<unsigned char, 8> kMagic = {0x89, 'G', 'M', 'X', '\r', '\n'
 constexpr std::uint16_t kByteOrderMark = 0xFEFF;
 constexpr std::size_t kHeaderSize = 56;
 constexpr std::size_t kChecksumSize = 4;
+// Version 2 and later: the metadata's length (u32) and bytes follow the parameter arrays.
+constexpr std::size_t kMetadataSizeField = 4;
 
 // ---------------------------------------------------------------- little-endian writing
 
@@ -154,7 +157,7 @@ std::uint32_t crc32(const unsigned char* data, std::size_t size) {
   return crc ^ 0xFFFFFFFFU;
 }
 
-std::string encode_model(const GaussianMixture& model, FileDtype dtype) {
+std::string encode_model(const GaussianMixture& model, FileDtype dtype, const std::string& metadata) {
   if (dtype != FileDtype::Float32 && dtype != FileDtype::Float64)
     throw InvalidArgument("dtype must be FileDtype::Float32 or FileDtype::Float64");
   const Mixture& mix = model.mixture();  // throws NotFitted
@@ -166,12 +169,14 @@ std::string encode_model(const GaussianMixture& model, FileDtype dtype) {
   if (std::isnan(info.lower_bound) || info.lower_bound == std::numeric_limits<double>::infinity())
     throw InvalidArgument("cannot save the model: its lower bound is NaN or +infinity");
   if (info.n_iter < 0) throw InvalidArgument("cannot save the model: n_iter is negative");
+  if (metadata.size() > std::numeric_limits<std::uint32_t>::max())
+    throw InvalidArgument("cannot save the model: its metadata exceed 2^32 - 1 bytes");
 
   const auto k = static_cast<std::uint64_t>(mix.n_components());
   const auto n = static_cast<std::uint64_t>(mix.n_features());
   const std::uint64_t payload = value_count(mix.covariance_type, k, n) * element_size(dtype);
   std::string out;
-  out.reserve(kHeaderSize + payload + kChecksumSize);
+  out.reserve(kHeaderSize + payload + kMetadataSizeField + metadata.size() + kChecksumSize);
   out.append(reinterpret_cast<const char*>(kMagic.data()), kMagic.size());
   put_uint(out, kByteOrderMark, 2);
   put_uint(out, kModelFormatVersion, 2);
@@ -188,6 +193,8 @@ std::string encode_model(const GaussianMixture& model, FileDtype dtype) {
   write_values(out, dtype, mix.means);
   write_values(out, dtype, mix.covariances);
   write_values(out, dtype, mix.precisions_cholesky);
+  put_uint(out, metadata.size(), kMetadataSizeField);
+  out.append(metadata);
   put_uint(out, crc32(reinterpret_cast<const unsigned char*>(out.data()), out.size()), 4);
   return out;
 }
@@ -207,18 +214,33 @@ LoadedModel decode_model(const std::string& bytes) {
   if (bom == 0xFFFE) fail("it was written in big-endian byte order; this format is little-endian");
   if (bom != kByteOrderMark) fail("its byte-order mark is damaged");
   const auto version = static_cast<std::uint16_t>(get_uint(data + 10, 2));
-  if (version != kModelFormatVersion)
-    fail("format version " + std::to_string(version) + " is not supported (this library reads version " +
+  if (version < 1 || version > kModelFormatVersion)
+    fail("format version " + std::to_string(version) + " is not supported (this library reads versions 1 to " +
          std::to_string(kModelFormatVersion) + ")");
+  const bool has_metadata = version >= 2;
 
+  // Header, arrays (P bytes), for version 2 the metadata (its u32 length M, then M bytes), checksum.
+  const std::size_t fixed = minimum + (has_metadata ? kMetadataSizeField : 0);
+  if (size < fixed)
+    fail("it is truncated (" + std::to_string(size) + " bytes, shorter than the " + std::to_string(fixed) +
+         "-byte header, metadata length and checksum)");
   const std::uint64_t payload = get_uint(data + 48, 8);
-  const std::uint64_t available = size - minimum;
+  const std::uint64_t available = size - fixed;
+  const auto declared = [&](std::uint64_t body) {
+    return body > std::numeric_limits<std::uint64_t>::max() - fixed ? std::string("more than 2^64")
+                                                                    : std::to_string(body + fixed);
+  };
   if (payload > available)
-    fail("it is truncated (" + std::to_string(size) + " bytes, its header declares " +
-         (payload > std::numeric_limits<std::uint64_t>::max() - minimum ? std::string("more than 2^64")
-                                                                        : std::to_string(payload + minimum)) +
-         ")");
-  if (payload < available) fail("it has " + std::to_string(available - payload) + " unexpected bytes after the model");
+    fail("it is truncated (" + std::to_string(size) + " bytes, its header declares " + declared(payload) + ")");
+  std::uint64_t metadata_size = 0;
+  if (has_metadata) {
+    metadata_size = get_uint(data + kHeaderSize + payload, kMetadataSizeField);
+    if (metadata_size > available - payload)
+      fail("it is truncated (" + std::to_string(size) + " bytes, its header and metadata length declare " +
+           declared(payload + metadata_size) + ")");
+  }
+  if (payload + metadata_size < available)
+    fail("it has " + std::to_string(available - payload - metadata_size) + " unexpected bytes after the model");
   const std::uint32_t stored_crc = static_cast<std::uint32_t>(get_uint(data + size - kChecksumSize, 4));
   if (crc32(data, size - kChecksumSize) != stored_crc) fail("checksum mismatch (the file is corrupted)");
 
@@ -258,29 +280,48 @@ LoadedModel decode_model(const std::string& bytes) {
   LoadedModel out;
   out.model = GaussianMixture(std::move(mix), FitInfo{static_cast<int>(n_iter), converged == 1, lower_bound});
   out.dtype = dtype;
+  if (has_metadata)
+    out.metadata.assign(reinterpret_cast<const char*>(data + kHeaderSize + payload + kMetadataSizeField),
+                        static_cast<std::size_t>(metadata_size));
   return out;
 }
 
-void save(const GaussianMixture& model, const std::string& path, FileDtype dtype) {
-  const std::string bytes = encode_model(model, dtype);
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  if (!file) throw IoError("cannot open '" + path + "' for writing: " + std::strerror(errno));
-  file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  file.close();
-  if (!file) throw IoError("cannot write '" + path + "': " + std::strerror(errno));
+void save(const GaussianMixture& model, const std::string& path, FileDtype dtype, const std::string& metadata) {
+  const std::string bytes = encode_model(model, dtype, metadata);
+  // Written beside the target, then renamed over it: the rename replaces the file whole, so a
+  // failure part-way (a full disk, an interrupt) leaves the old file or none, never half of one.
+  const std::string temporary = path + ".partial";
+  {
+    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+    if (!file) throw IoError("cannot open '" + temporary + "' for writing: " + std::strerror(errno));
+    file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    file.close();
+    if (!file) {
+      const int error = errno;
+      std::remove(temporary.c_str());
+      throw IoError("cannot write '" + path + "': " + std::strerror(error));
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    std::remove(temporary.c_str());
+    throw IoError("cannot replace '" + path + "': " + std::strerror(error));
+  }
 }
 
-GaussianMixture load(const std::string& path) {
+LoadedModel read_model(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw IoError("cannot open '" + path + "' for reading: " + std::strerror(errno));
   std::ostringstream contents;
   contents << file.rdbuf();
   if (file.bad()) throw IoError("cannot read '" + path + "'");
   try {
-    return decode_model(contents.str()).model;
+    return decode_model(contents.str());
   } catch (const FormatError& e) {
     throw FormatError(std::string(e.what()) + " ('" + path + "')");
   }
 }
+
+GaussianMixture load(const std::string& path) { return read_model(path).model; }
 
 }  // namespace gaussmix

@@ -110,8 +110,8 @@ GM_TEST(io_header_problems_have_their_own_messages) {
   std::swap(swapped[8], swapped[9]);
   CHECK_THROWS(FormatError, decode_model(swapped), "big-endian");
   std::string newer = bytes;
-  newer[10] = 2;
-  CHECK_THROWS(FormatError, decode_model(newer), "version 2 is not supported");
+  newer[10] = 3;
+  CHECK_THROWS(FormatError, decode_model(newer), "version 3 is not supported");
   CHECK_THROWS(FormatError, decode_model(bytes.substr(0, bytes.size() - 9)), "truncated");
   CHECK_THROWS(FormatError, decode_model(bytes + "extra"), "5 unexpected bytes");
   std::string flipped = bytes;
@@ -142,4 +142,26 @@ GM_TEST(io_models_a_file_cannot_hold_are_refused_when_saving) {
   const GaussianMixture gm(Mixture::from_covariances(CovarianceType::Full, Vector<double>::Ones(1), means, cov));
   CHECK_THROWS(InvalidArgument, encode_model(gm, FileDtype::Float32), "too large");
   CHECK(decode_model(encode_model(gm, FileDtype::Float64)).model.means()(0, 0) == 1e300);
+}
+
+GM_TEST(io_metadata_travel_verbatim_and_version_1_files_still_read) {
+  const GaussianMixture gm = gaussmix_test::fitted_model(CovarianceType::Tied);
+  const std::string metadata = std::string("{\"kind\": \"test\"}") + '\0' + "binary tail";
+  const LoadedModel loaded = decode_model(encode_model(gm, FileDtype::Float64, metadata));
+  CHECK(loaded.metadata == metadata);
+  CHECK(loaded.model.means() == gm.means());
+  CHECK(decode_model(encode_model(gm)).metadata.empty());
+  // Version 1: the same header and arrays, no metadata section.
+  const std::string v2 = encode_model(gm);
+  std::string v1 = v2.substr(0, v2.size() - 8);  // drop the empty metadata's length and the CRC
+  v1[10] = 1;
+  v1 = with_fresh_checksum(v1 + std::string(4, '\0'));
+  const LoadedModel old = decode_model(v1);
+  CHECK(old.metadata.empty());
+  CHECK(old.model.means() == gm.means());
+  CHECK(old.model.precisions_cholesky() == gm.precisions_cholesky());
+  // A metadata length pointing past the end is truncation, not a crash.
+  std::string long_meta = encode_model(gm, FileDtype::Float64, "abc");
+  long_meta[long_meta.size() - 4 - 3 - 4] = 9;
+  CHECK_THROWS(FormatError, decode_model(with_fresh_checksum(long_meta)), "truncated");
 }

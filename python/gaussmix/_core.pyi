@@ -186,6 +186,11 @@ def kmeans_plusplus(
     X: Data, sample_weight: Array, k: int, seed: int, n_threads: int = 0
 ) -> NDArray[np.int64]: ...
 def encode_model(
-    mixture: Mixture, n_iter: int, converged: bool, lower_bound: float, dtype: str = "float64"
+    mixture: Mixture,
+    n_iter: int,
+    converged: bool,
+    lower_bound: float,
+    dtype: str = "float64",
+    metadata: bytes = b"",
 ) -> bytes: ...
-def decode_model(data: bytes) -> Tuple[Mixture, int, bool, float, str]: ...
+def decode_model(data: bytes) -> Tuple[Mixture, int, bool, float, str, bytes]: ...

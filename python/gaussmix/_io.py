@@ -7,6 +7,7 @@ parameters. This module only moves bytes between files and the estimator.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -32,6 +33,91 @@ def _dtype_name(dtype):
     return name
 
 
+# The metadata gaussmix's Python side stores in a model file (format version 2): the
+# estimator's hyper-parameters and feature names, as JSON. The C++ library keeps it as opaque
+# bytes, so files written from Python load in C++ and the other way round.
+_METADATA_KIND = "gaussmix.GaussianMixture/1"
+
+
+def _encode_value(value):
+    """A constructor argument as JSON, or raise TypeError for one that has no file form."""
+    from ._priors import GaussianPrior
+
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, np.ndarray) or isinstance(value, (list, tuple)):
+        return {"array": np.asarray(value, dtype=np.float64).tolist()}
+    if isinstance(value, GaussianPrior):
+        return {
+            "prior": {
+                f: _encode_value(getattr(value, f))
+                for f in (
+                    "weight_concentration",
+                    "mean",
+                    "mean_precision",
+                    "degrees_of_freedom",
+                    "scale",
+                )
+            }
+        }
+    raise TypeError(type(value).__name__)
+
+
+def _decode_value(value):
+    from ._priors import GaussianPrior
+
+    if isinstance(value, dict) and set(value) == {"array"}:
+        return np.asarray(value["array"], dtype=np.float64)
+    if isinstance(value, dict) and set(value) == {"prior"}:
+        return GaussianPrior(**{k: _decode_value(v) for k, v in value["prior"].items()})
+    return value
+
+
+def _metadata(estimator):
+    params = {}
+    for name, value in estimator.get_params(deep=False).items():
+        try:
+            params[name] = _encode_value(value)
+        except TypeError:
+            # A RandomState instance has no faithful file form; the loaded model gets None.
+            params[name] = None
+    meta = {"kind": _METADATA_KIND, "params": params}
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:
+        meta["feature_names_in"] = [str(n) for n in names]
+    return json.dumps(meta, sort_keys=True).encode("utf-8")
+
+
+def _apply_metadata(model, raw, where):
+    if not raw:
+        return  # a version 1 file, or one written by a C++ program without metadata
+    try:
+        meta = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ValueError(
+            f"the model file's metadata is not valid JSON (reading {where!r})"
+        ) from None
+    if not isinstance(meta, dict) or meta.get("kind") != _METADATA_KIND:
+        return  # another writer's metadata: the parameters alone define the model
+    valid = set(model._get_param_names())
+    params = {k: _decode_value(v) for k, v in meta.get("params", {}).items() if k in valid}
+    # The stored n_components and covariance_type describe the parameters, which win.
+    params.pop("n_components", None)
+    params.pop("covariance_type", None)
+    model.set_params(**params)
+    names = meta.get("feature_names_in")
+    if names is not None:
+        if len(names) != model.n_features_in_:
+            raise ValueError(
+                f"the model file's feature names do not match its means (reading {where!r})"
+            )
+        model.feature_names_in_ = np.asarray(names, dtype=object)
+
+
 def save(
     estimator: GaussianMixture, file: str | os.PathLike | BinaryIO, *, dtype: str = "float64"
 ) -> None:
@@ -47,12 +133,22 @@ def save(
         bool(estimator.converged_),
         float(estimator.lower_bound_),
         name,
+        _metadata(estimator),
     )
     if hasattr(file, "write"):
         file.write(data)
-    else:
-        with open(os.fspath(file), "wb") as handle:
+        return
+    # Written beside the target and renamed over it: a failed save leaves no half-written file.
+    path = os.fspath(file)
+    temporary = f"{path}.partial"
+    try:
+        with open(temporary, "wb") as handle:
             handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
 
 
 def load(file: str | os.PathLike | BinaryIO) -> GaussianMixture:
@@ -65,11 +161,13 @@ def load(file: str | os.PathLike | BinaryIO) -> GaussianMixture:
     Returns
     -------
     model : GaussianMixture
-        A fitted estimator with the stored ``n_components`` and ``covariance_type`` (other
-        constructor arguments at their defaults) and the stored ``weights_``, ``means_``,
-        ``covariances_``, ``precisions_cholesky_``, ``converged_``, ``n_iter_`` and
-        ``lower_bound_``. ``precisions_`` is computed from the stored Cholesky factors;
-        ``lower_bounds_`` (the per-iteration history) and ``feature_names_in_`` are not stored.
+        A fitted estimator equal to the saved one in ``get_params()`` (a ``random_state``
+        that was a RandomState instance comes back as None) and ``feature_names_in_``, with the
+        stored ``weights_``, ``means_``, ``covariances_``, ``precisions_cholesky_``,
+        ``converged_``, ``n_iter_`` and ``lower_bound_``. ``precisions_`` is computed from the
+        stored Cholesky factors; ``lower_bounds_`` (the per-iteration history) is not stored.
+        Files of format version 1, and files written by C++ programs, carry no
+        hyper-parameters: those models get the constructor's defaults.
 
     Raises
     ------
@@ -94,7 +192,7 @@ def load(file: str | os.PathLike | BinaryIO) -> GaussianMixture:
             f"a model file must be opened in binary mode, got {type(data).__name__} data."
         )
     try:
-        mixture, n_iter, converged, lower_bound, _ = _core.decode_model(data)
+        mixture, n_iter, converged, lower_bound, _, metadata = _core.decode_model(data)
     except ValueError as exc:
         raise ValueError(f"{exc} (reading {where!r})") from None
     model = GaussianMixture(
@@ -106,4 +204,5 @@ def load(file: str | os.PathLike | BinaryIO) -> GaussianMixture:
     model.lower_bound_ = float(lower_bound)
     model.lower_bounds_ = []
     model.n_features_in_ = int(mixture.n_features)
+    _apply_metadata(model, metadata, where)
     return model
