@@ -340,8 +340,15 @@ def test_big_endian_file_is_rejected(models):
     little = encoded(gm)
     fields = HEADER.unpack_from(little)
     body = HEADER.size
-    values = np.frombuffer(little[body:-4], dtype="<f8").astype(">f8").tobytes()
-    big = struct.pack(">8sHHBBBBQQQdQ", *fields) + values
+    payload = fields[-1]
+    values = np.frombuffer(little[body : body + payload], dtype="<f8").astype(">f8").tobytes()
+    metadata = metadata_of(little)
+    big = (
+        struct.pack(">8sHHBBBBQQQdQ", *fields)
+        + values
+        + struct.pack(">I", len(metadata))
+        + metadata
+    )
     big += struct.pack(">I", zlib.crc32(big))
     with pytest.raises(ValueError, match="big-endian"):
         gaussmix.load(io.BytesIO(big))

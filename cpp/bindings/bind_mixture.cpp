@@ -25,7 +25,7 @@ void bind_dtype(py::module_& m) {
         const LogProbOutput out = parse_output(what);
         PassOptions options{n_threads, interrupt_check()};
         py::gil_scoped_release release;
-        return log_prob_pass<T>(X, mixture, out, options);
+        return log_prob_pass_native<T>(X, mixture, out, options);
       },
       py::arg("X").noconvert(), py::arg("mixture"), py::arg("output"), py::arg("n_threads") = 0);
   m.def(

@@ -79,18 +79,17 @@ std::shared_ptr<const detail::KernelFrame<T>> query_frame(const Mixture& mixture
       detail::frame_of<T>(mixture, detail::structure(mixture.covariance_type).pooled()));
 }
 
-}  // namespace
-
-template <typename T>
-RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture, LogProbOutput output,
-                                const PassOptions& options) {
+// The query pass, its results in Out (double, or the data's own precision).
+template <typename T, typename Out>
+RowMatrix<Out> query_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture, LogProbOutput output,
+                          const PassOptions& options) {
   const Index m = X.rows(), n = mixture.n_features(), k = mixture.n_components();
   detail::check_pass_inputs<T>(X, Vector<double>(), n);
   mixture.validate();
   const std::unique_ptr<detail::Kernel<T>> prototype = detail::make_kernel<T>(mixture, query_frame<T>(mixture));
   prototype->plan_query(X, output);
   const bool per_component = output == LogProbOutput::WeightedLogProb || output == LogProbOutput::Responsibilities;
-  RowMatrix<double> out(m, per_component ? k : 1);
+  RowMatrix<Out> out(m, per_component ? k : 1);
   const Index block = prototype->query_rows();
   // No reduction across rows here, so any split works; this one balances the load.
   const auto part = detail::partition_rows(m, block, 64);
@@ -106,32 +105,35 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
           const auto xb = X.middleRows(r0, rows);
           check_block_values<T>(xb, r0);
           auto lp = worker.log_prob.topRows(rows);
-          double* labels = output == LogProbOutput::Labels ? &out(r0, 0) : nullptr;
+          // Labels straight from a family's fused route only into doubles (see log_prob_pass_native).
+          double* labels = nullptr;
+          if constexpr (std::is_same<Out, double>::value)
+            if (output == LogProbOutput::Labels) labels = &out(r0, 0);
           const auto q = worker.kernel->query(xb, lp, labels);
           if (q.bad_row >= 0) throw detail::zero_density_error(r0 + q.bad_row);
           if (q.labelled) continue;
           switch (output) {
             case LogProbOutput::WeightedLogProb:
-              out.middleRows(r0, rows) = lp.template cast<double>();
+              out.middleRows(r0, rows) = lp.template cast<Out>();
               break;
             case LogProbOutput::Labels:
               for (Index i = 0; i < rows; ++i) {
                 const Index best = detail::first_max_index<T>(lp.data() + i * lp.outerStride(), lp.cols());
                 // Without this, argmax would silently answer 0 for such a row.
                 if (best < 0) throw detail::zero_density_error(r0 + i);
-                out(r0 + i, 0) = static_cast<double>(best);
+                out(r0 + i, 0) = static_cast<Out>(best);
               }
               break;
             case LogProbOutput::Responsibilities: {
               auto lse = worker.lse.head(rows);
               detail::normalize_log_prob<T>(lp, lse, worker.sums, r0, /*flush=*/false);
-              out.middleRows(r0, rows) = lp.template cast<double>();
+              out.middleRows(r0, rows) = lp.template cast<Out>();
               break;
             }
             case LogProbOutput::ScoreSamples: {
               auto lse = worker.lse.head(rows);
               detail::log_sum_exp_rows<T>(lp, lse, worker.kept, worker.sums, worker.gathered.data(), r0);
-              out.middleRows(r0, rows) = lse.template cast<double>();
+              out.middleRows(r0, rows) = lse.template cast<Out>();
               break;
             }
           }
@@ -139,6 +141,23 @@ RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const M
       },
       options.should_stop);
   return out;
+}
+
+}  // namespace
+
+template <typename T>
+RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture, LogProbOutput output,
+                                const PassOptions& options) {
+  return query_pass<T, double>(X, mixture, output, options);
+}
+
+template <typename T>
+RowMatrix<T> log_prob_pass_native(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture, LogProbOutput output,
+                                  const PassOptions& options) {
+  // Labels are small integers, exact in either precision; they come from the double pass, where
+  // the fused routes write them.
+  if (output == LogProbOutput::Labels) return log_prob_pass<T>(X, mixture, output, options).template cast<T>();
+  return query_pass<T, T>(X, mixture, output, options);
 }
 
 template <typename T>
@@ -168,9 +187,11 @@ PrunedQueryBlock pruned_query_block(const Eigen::Ref<const RowMatrix<T>>& X, con
   return result;
 }
 
-#define GAUSSMIX_INSTANTIATE(T)                                                                                     \
-  template RowMatrix<double> log_prob_pass<T>(const Eigen::Ref<const RowMatrix<T>>&, const Mixture&, LogProbOutput, \
-                                              const PassOptions&);                                                  \
+#define GAUSSMIX_INSTANTIATE(T)                                                                                       \
+  template RowMatrix<double> log_prob_pass<T>(const Eigen::Ref<const RowMatrix<T>>&, const Mixture&, LogProbOutput,   \
+                                              const PassOptions&);                                                    \
+  template RowMatrix<T> log_prob_pass_native<T>(const Eigen::Ref<const RowMatrix<T>>&, const Mixture&, LogProbOutput, \
+                                                const PassOptions&);                                                  \
   template PrunedQueryBlock pruned_query_block<T>(const Eigen::Ref<const RowMatrix<T>>&, const Mixture&, LogProbOutput);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)

@@ -115,8 +115,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     parameter count (as R's mclust does); they no longer bound anything exactly but remain the
     customary way to compare MAP fits.
 
-    Fitted attributes are float64 whatever the input dtype. float32 input is processed in
-    float32 in the large per-sample products (for speed) with float64 sums and M-step.
+    float32 input gives float32 ``predict_proba`` and ``score_samples`` (as scikit-learn 1.7 and
+    later; half the memory): the large per-sample products run in float32, the sums and the
+    M-step in float64. The fitted attributes stay float64 whatever the input: a float32 mean
+    could not hold a cluster's position far from the origin to within its spread (at 1e6 float32
+    resolves 0.06), which the float64 M-step does; scikit-learn 1.7 returns float32 attributes.
 
     A component that loses all its samples during EM is kept: its weight drops to about 1e-16,
     its mean stays where it was (with 'tied', it moves to the common centre the moments are
@@ -338,14 +341,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     # ------------------------------------------------------- parameters <-> core
 
-    def _set_mixture(self, mixture):
+    def _set_mixture(self, mixture, dtype=np.float64):
+        """The fitted attributes from a core mixture (float64 unless `dtype` says otherwise)."""
         n_features = mixture.n_features
         structure = layout(self.covariance_type)
-        self.weights_ = np.array(mixture.weights)
-        self.means_ = np.array(mixture.means)
-        self.covariances_ = structure.to_public(mixture.covariances, n_features)
-        self.precisions_cholesky_ = structure.to_public(mixture.precisions_cholesky, n_features)
-        self.precisions_ = structure.to_public(mixture.precisions(), n_features)
+        self.weights_ = np.array(mixture.weights, dtype=dtype)
+        self.means_ = np.array(mixture.means, dtype=dtype)
+        self.covariances_ = structure.to_public(mixture.covariances, n_features, dtype)
+        self.precisions_cholesky_ = structure.to_public(
+            mixture.precisions_cholesky, n_features, dtype
+        )
+        self.precisions_ = structure.to_public(mixture.precisions(), n_features, dtype)
 
     def _mixture(self):
         """The core's view of the fitted attributes (so attributes set by hand are honoured).

@@ -21,6 +21,12 @@ template <typename T>
 RowMatrix<double> log_prob_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture, LogProbOutput output,
                                 const PassOptions& options = {});
 
+/// log_prob_pass() with its results in the data's precision: float data give float results
+/// (half the memory of a large predict_proba), double data the same as log_prob_pass().
+template <typename T>
+RowMatrix<T> log_prob_pass_native(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture& mixture, LogProbOutput output,
+                                  const PassOptions& options = {});
+
 /// What pruned_query_block() found for one block of rows.
 struct PrunedQueryBlock {
   Index bound_features = 0;    ///< leading features of the bound; 0: this mixture never prunes
