@@ -10,9 +10,9 @@ namespace {
 
 constexpr double kLog2Pi = 1.8378770664093454835606594728112;
 
-class Diag final : public Structure {
+class Diag final : public VarianceStructure {
  public:
-  Diag() : Structure(CovarianceType::Diag, "diag", MomentsLayout::PerComponentDiagonal, 2) {}
+  Diag() : VarianceStructure(CovarianceType::Diag, "diag", MomentsLayout::PerComponentDiagonal, 2) {}
 
   std::pair<Index, Index> storage_shape(Index k, Index n) const override { return {k, n}; }
   Index n_covariance_parameters(Index k, Index n) const override { return k * n; }
@@ -34,33 +34,10 @@ class Diag final : public Structure {
     return cov;
   }
 
-  RowMatrix<double> factors_of_covariances(const RowMatrix<double>& cov, Index, Index) const override {
-    for (Index c = 0; c < cov.rows(); ++c)
-      if ((cov.row(c).array() <= 0.0).any()) throw_not_positive_definite(c, false);
-    return cov.array().rsqrt().matrix();
-  }
-
-  void factors_of_precisions(const RowMatrix<double>& precisions, Index, Index, RowMatrix<double>& factors,
-                             RowMatrix<double>& cov) const override {
-    if ((precisions.array() <= 0.0).any()) throw InvalidArgument("diag precisions must be positive");
-    factors = precisions.array().sqrt().matrix();
-    cov = precisions.array().inverse().matrix();
-  }
-
-  RowMatrix<double> precisions(const RowMatrix<double>& factors, Index, Index) const override {
-    return factors.array().square().matrix();
-  }
-
   Vector<double> log_det_factors(const RowMatrix<double>& factors, Index k, Index) const override {
     Vector<double> out(k);
     for (Index c = 0; c < k; ++c) out[c] = factors.row(c).array().log().sum();
     return out;
-  }
-
-  std::string factor_problem(const Mixture& mix) const override {
-    if ((mix.precisions_cholesky.array() <= 0.0).any() || (mix.covariances.array() <= 0.0).any())
-      return "variances and their precision factors must be positive";
-    return {};
   }
 
   void scale_draws(const Mixture& mix, Index c, RowMatrix<double>& z) const override {

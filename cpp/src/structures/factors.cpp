@@ -110,6 +110,29 @@ double log_inverse_gamma(double x, double a, double b) {
   return a * std::log(b) - std::lgamma(a) - (a + 1.0) * std::log(x) - b / x;
 }
 
+RowMatrix<double> VarianceStructure::factors_of_covariances(const RowMatrix<double>& cov, Index, Index) const {
+  for (Index c = 0; c < cov.rows(); ++c)
+    if ((cov.row(c).array() <= 0.0).any()) throw_not_positive_definite(c, false);
+  return cov.array().rsqrt().matrix();
+}
+
+void VarianceStructure::factors_of_precisions(const RowMatrix<double>& precisions, Index, Index,
+                                              RowMatrix<double>& factors, RowMatrix<double>& cov) const {
+  if ((precisions.array() <= 0.0).any()) throw InvalidArgument(std::string(name()) + " precisions must be positive");
+  factors = precisions.array().sqrt().matrix();
+  cov = precisions.array().inverse().matrix();
+}
+
+RowMatrix<double> VarianceStructure::precisions(const RowMatrix<double>& factors, Index, Index) const {
+  return factors.array().square().matrix();
+}
+
+std::string VarianceStructure::factor_problem(const Mixture& mix) const {
+  if ((mix.precisions_cholesky.array() <= 0.0).any() || (mix.covariances.array() <= 0.0).any())
+    return "variances and their precision factors must be positive";
+  return {};
+}
+
 double log_det_spd(const RowMatrix<double>& m) {
   Eigen::LLT<Eigen::MatrixXd> llt(m);
   return 2.0 * Eigen::MatrixXd(llt.matrixL()).diagonal().array().log().sum();

@@ -10,9 +10,9 @@ namespace {
 
 constexpr double kLog2Pi = 1.8378770664093454835606594728112;
 
-class Spherical final : public Structure {
+class Spherical final : public VarianceStructure {
  public:
-  Spherical() : Structure(CovarianceType::Spherical, "spherical", MomentsLayout::PerComponentTrace, 3) {}
+  Spherical() : VarianceStructure(CovarianceType::Spherical, "spherical", MomentsLayout::PerComponentTrace, 3) {}
 
   std::pair<Index, Index> storage_shape(Index k, Index) const override { return {k, 1}; }
   Index n_covariance_parameters(Index k, Index) const override { return k; }
@@ -34,33 +34,10 @@ class Spherical final : public Structure {
     return cov;
   }
 
-  RowMatrix<double> factors_of_covariances(const RowMatrix<double>& cov, Index, Index) const override {
-    for (Index c = 0; c < cov.rows(); ++c)
-      if ((cov.row(c).array() <= 0.0).any()) throw_not_positive_definite(c, false);
-    return cov.array().rsqrt().matrix();
-  }
-
-  void factors_of_precisions(const RowMatrix<double>& precisions, Index, Index, RowMatrix<double>& factors,
-                             RowMatrix<double>& cov) const override {
-    if ((precisions.array() <= 0.0).any()) throw InvalidArgument("spherical precisions must be positive");
-    factors = precisions.array().sqrt().matrix();
-    cov = precisions.array().inverse().matrix();
-  }
-
-  RowMatrix<double> precisions(const RowMatrix<double>& factors, Index, Index) const override {
-    return factors.array().square().matrix();
-  }
-
   Vector<double> log_det_factors(const RowMatrix<double>& factors, Index k, Index n) const override {
     Vector<double> out(k);
     for (Index c = 0; c < k; ++c) out[c] = static_cast<double>(n) * std::log(factors(c, 0));
     return out;
-  }
-
-  std::string factor_problem(const Mixture& mix) const override {
-    if ((mix.precisions_cholesky.array() <= 0.0).any() || (mix.covariances.array() <= 0.0).any())
-      return "variances and their precision factors must be positive";
-    return {};
   }
 
   void scale_draws(const Mixture& mix, Index c, RowMatrix<double>& z) const override {

@@ -96,6 +96,18 @@ class Structure {
   std::uint8_t file_code_;
 };
 
+/// A structure stored as variances (diag, spherical, and mclust's diagonal models): its
+/// factors are 1/sqrt(variance) elementwise, its precisions their squares.
+class VarianceStructure : public Structure {
+ public:
+  using Structure::Structure;
+  RowMatrix<double> factors_of_covariances(const RowMatrix<double>& cov, Index k, Index n) const override;
+  void factors_of_precisions(const RowMatrix<double>& precisions, Index k, Index n, RowMatrix<double>& factors,
+                             RowMatrix<double>& cov) const override;
+  RowMatrix<double> precisions(const RowMatrix<double>& factors, Index k, Index n) const override;
+  std::string factor_problem(const Mixture& mixture) const override;
+};
+
 /// The table: the structure of a covariance type.
 const Structure& structure(CovarianceType type);
 /// The structure of a name (parse_covariance_type's), or null.
