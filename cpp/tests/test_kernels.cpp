@@ -1,7 +1,14 @@
-// Numerical kernels of the core checked against the standard library.
+// Numerical kernels of the core checked against the standard library, the table of covariance
+// structures, and the statistics' merge.
 #include "check.hpp"
 
+#include "data.hpp"
 #include "detail/exp.hpp"
+#include "gaussmix/gaussmix.hpp"
+#include "structures/structure.hpp"
+
+#include <algorithm>
+#include <vector>
 
 #include <cfloat>
 #include <cmath>
@@ -68,4 +75,49 @@ GM_TEST(kernels_float_exp_is_within_two_ulp_of_std_exp) {
   CHECK(worst <= 2 * FLT_EPSILON);
   CHECK(exp_nonpositive(0.0f) == 1.0f);
   CHECK(exp_nonpositive(-0.0f) == 1.0f);
+}
+
+// The table of covariance structures answers for every type consistently: names parse back,
+// file codes are distinct and map back, the storage shape is the public one.
+GM_TEST(kernels_structure_table_is_consistent) {
+  using gaussmix::CovarianceType;
+  std::vector<int> codes;
+  for (CovarianceType type :
+       {CovarianceType::Full, CovarianceType::Tied, CovarianceType::Diag, CovarianceType::Spherical}) {
+    const gaussmix::detail::Structure& s = gaussmix::detail::structure(type);
+    CHECK(s.type() == type);
+    CHECK(gaussmix::parse_covariance_type(s.name()) == type);
+    CHECK(gaussmix::detail::structure_named(s.name()) == &s);
+    CHECK(gaussmix::detail::structure_of_file_code(s.file_code()) == &s);
+    CHECK(std::find(codes.begin(), codes.end(), s.file_code()) == codes.end());
+    codes.push_back(s.file_code());
+    CHECK(s.storage_shape(3, 4) == gaussmix::covariance_storage_shape(type, 3, 4));
+    CHECK(s.pooled() == (type == CovarianceType::Tied));
+  }
+  CHECK(gaussmix::detail::structure_named("VEV") == nullptr);
+  CHECK(gaussmix::detail::structure_of_file_code(200) == nullptr);
+}
+
+// The seam in C++: statistics of two halves merged equal the pass over all rows (to rounding),
+// and merging refuses statistics about other shifts.
+GM_TEST(kernels_statistics_of_halves_merge_to_the_whole) {
+  using gaussmix::CovarianceType;
+  const gaussmix_test::Blobs data = gaussmix_test::make_blobs(3000, 11);
+  const gaussmix::Index m = data.X.rows();
+  for (CovarianceType type :
+       {CovarianceType::Full, CovarianceType::Tied, CovarianceType::Diag, CovarianceType::Spherical}) {
+    const gaussmix::GaussianMixture model = gaussmix_test::fitted_model(type);
+    const gaussmix::Mixture& mix = model.mixture();
+    const gaussmix::Vector<double> none;
+    const auto whole = gaussmix::accumulate<double>(data.X, none, mix);
+    auto merged = gaussmix::accumulate<double>(data.X.topRows(m / 3), none, mix);
+    merged.merge(gaussmix::accumulate<double>(data.X.bottomRows(m - m / 3), none, mix));
+    CHECK(merged.n_samples == whole.n_samples);
+    CHECK(((merged.n_k - whole.n_k).cwiseAbs().array() <= 1e-9 * whole.n_k.cwiseAbs().maxCoeff()).all());
+    CHECK(((merged.s2 - whole.s2).cwiseAbs().array() <= 1e-9 * whole.s2.cwiseAbs().maxCoeff()).all());
+    CHECK_NEAR(merged.log_likelihood, whole.log_likelihood, 1e-9 * std::abs(whole.log_likelihood));
+    auto other = whole;
+    other.shift(0, 0) += 1.0;
+    CHECK_THROWS(gaussmix::InvalidArgument, merged.merge(other), "different shifts");
+  }
 }
