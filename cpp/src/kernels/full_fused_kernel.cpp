@@ -252,7 +252,9 @@ class FullFusedKernel final : public Kernel<T> {
  public:
   FullFusedKernel(Index k, Index n, std::shared_ptr<const KernelFrame<T>> frame,
                   std::shared_ptr<const FullFactors<T>> factors)
-      : Base(k, n, block_rows_for(k, n), std::move(frame)), factors_(std::move(factors)) {}
+      : Base(k, n, block_rows_for(k, n), std::move(frame)),
+        factors_(std::move(factors)),
+        shift_t_(frame_->rel_shift.transpose()) {}
 
   std::unique_ptr<Base> clone() const override {
     auto copy = std::make_unique<FullFusedKernel>(k_, n_, frame_, factors_);
@@ -285,8 +287,6 @@ class FullFusedKernel final : public Kernel<T> {
       sums_.setZero(n_ + 1, k_ * n_);
       pending_ = true;
     }
-    grow(shift_t_, n_, k_);
-    shift_t_ = frame_->rel_shift.transpose();
     const auto x1 = x1_.topRows(rows_);
     for_each_chunk<T>(k_, [&](auto width, Index c) {
       fused_full_moments_chunk<decltype(width)::value, T>(x1, resp, c, shift_t_, sums_);

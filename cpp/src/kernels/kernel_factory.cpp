@@ -26,7 +26,7 @@ std::unique_ptr<Kernel<T>> make_moments_kernel(CovarianceType type, Index k, Ind
 
 template <typename T>
 std::unique_ptr<Kernel<T>> make_kernel(const Mixture& mixture, std::shared_ptr<const KernelFrame<T>> frame) {
-  mixture.validate();
+  // The drivers validated the mixture before building the frame from it.
   switch (structure(mixture.covariance_type).moments()) {
     case MomentsLayout::PerComponentMatrix:
       return mixture.n_features() <= kSmallFeatures ? make_full_small_kernel<T>(mixture, std::move(frame))
