@@ -35,8 +35,8 @@ void bind_dtype(py::module_& m) {
   m.def(
       "run_em",
       [](DataRef<T> X, WeightRef w, const Mixture& initial, double tol, double reg_covar, int max_iter, int n_threads,
-         double initial_lower_bound, py::object callback, std::optional<Prior> prior) {
-        const EmOptions options{tol, reg_covar, max_iter, n_threads, std::move(prior), interrupt_check()};
+         double initial_lower_bound, py::object callback, std::optional<Prior> prior, bool missing) {
+        const EmOptions options{tol, reg_covar, max_iter, n_threads, std::move(prior), interrupt_check(), missing};
         // Without a callback (verbose=0) the loop never re-enters Python between iterations:
         // the passes' own interrupt check sees Ctrl-C.
         IterationCallback cb;
@@ -52,7 +52,7 @@ void bind_dtype(py::module_& m) {
       },
       py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("initial"), py::arg("tol"),
       py::arg("reg_covar"), py::arg("max_iter"), py::arg("n_threads"), py::arg("initial_lower_bound"),
-      py::arg("callback") = py::none(), py::arg("prior") = py::none());
+      py::arg("callback") = py::none(), py::arg("prior") = py::none(), py::arg("missing") = false);
   // The C++ estimator's own fit (initialisation, restarts, EM), for the tests that check it
   // against the Python estimator, which drives the same core functions itself.
   m.def(

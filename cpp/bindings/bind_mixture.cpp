@@ -21,13 +21,26 @@ void bind_dtype(py::module_& m) {
         py::arg("mixture"), py::arg("options"), py::call_guard<py::gil_scoped_release>());
   m.def(
       "log_prob",
-      [](DataRef<T> X, const Mixture& mixture, const std::string& what, int n_threads) {
+      [](DataRef<T> X, const Mixture& mixture, const std::string& what, int n_threads, bool missing) {
         const LogProbOutput out = parse_output(what);
-        PassOptions options{n_threads, interrupt_check()};
+        PassOptions options{n_threads, interrupt_check(), missing};
         py::gil_scoped_release release;
         return log_prob_pass_native<T>(X, mixture, out, options);
       },
-      py::arg("X").noconvert(), py::arg("mixture"), py::arg("output"), py::arg("n_threads") = 0);
+      py::arg("X").noconvert(), py::arg("mixture"), py::arg("output"), py::arg("n_threads") = 0,
+      py::arg("missing") = false);
+  m.def(
+      "impute",
+      [](DataRef<T> X, const Mixture& mixture, int n_threads, std::optional<Vector<double>> uniforms,
+         std::optional<RowMatrix<double>> normals) {
+        PassOptions options{n_threads, interrupt_check(), true};
+        py::gil_scoped_release release;
+        if (!uniforms || !normals) return impute<T>(X, mixture, options);
+        const ImputeDraws draws{*uniforms, *normals};
+        return impute<T>(X, mixture, options, &draws);
+      },
+      py::arg("X").noconvert(), py::arg("mixture"), py::arg("n_threads") = 0, py::arg("uniforms") = py::none(),
+      py::arg("normals") = py::none());
   m.def(
       "pruned_query_block",
       [](DataRef<T> X, const Mixture& mixture, const std::string& what) {
@@ -53,8 +66,10 @@ void bind_mixture(py::module_& m) {
       .value("spherical", CovarianceType::Spherical);
 
   py::class_<PassOptions>(m, "PassOptions")
-      .def(py::init([](int n_threads) { return PassOptions{n_threads}; }), py::arg("n_threads") = 0)
-      .def_readwrite("n_threads", &PassOptions::n_threads);
+      .def(py::init([](int n_threads, bool missing) { return PassOptions{n_threads, {}, missing}; }),
+           py::arg("n_threads") = 0, py::arg("missing") = false)
+      .def_readwrite("n_threads", &PassOptions::n_threads)
+      .def_readwrite("missing", &PassOptions::missing);
 
   py::class_<Mixture>(m, "Mixture")
       .def_static("from_covariances", &Mixture::from_covariances, py::arg("covariance_type"), py::arg("weights"),

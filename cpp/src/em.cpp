@@ -16,7 +16,7 @@ EmResult run_em(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sa
   EmResult result;
   result.mixture = initial;
   result.lower_bound = initial_lower_bound;
-  const PassOptions pass{options.n_threads, options.should_stop};
+  const PassOptions pass{options.n_threads, options.should_stop, options.missing};
   const MaximizeOptions mstep{options.reg_covar, options.prior};
   // The prior is checked once here; the steps below take it as checked.
   if (options.prior) options.prior->validate(initial.covariance_type, initial.n_features());

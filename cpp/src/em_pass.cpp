@@ -44,7 +44,7 @@ SufficientStats accumulate(const Eigen::Ref<const RowMatrix<T>>& X, const Sample
   // one total second moment), about the common centre.
   auto frame =
       std::make_shared<const detail::KernelFrame<T>>(detail::frame_of<T>(mixture, detail::structure(type).pooled()));
-  const std::unique_ptr<detail::Kernel<T>> prototype = detail::make_kernel<T>(mixture, frame);
+  const std::unique_ptr<detail::Kernel<T>> prototype = detail::make_kernel<T>(mixture, frame, options.missing);
   const Index B = prototype->block_rows();
   const auto part = detail::partition_rows(m, B, detail::max_slots_for(type, k, n));
   std::vector<SufficientStats> partial(part.n_slots, SufficientStats::zeros(type, k, n, frame->shift));

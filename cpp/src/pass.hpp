@@ -12,6 +12,13 @@ namespace gaussmix::detail {
 template <typename T>
 void check_pass_inputs(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w, Index n);
 
+/// Refuses a block of rows (its first at first_row of X) holding NaN (unless `missing`: then NaN
+/// marks a value not observed), infinity, or values so large that squared distances overflow T
+/// (|x| above sqrt(max / 4n)), naming the first such sample. The queries check block by block
+/// inside the pass, while the rows are in cache, instead of by a separate pass over X.
+template <typename T>
+void check_block_values(const Eigen::Ref<const RowMatrix<T>>& xb, Index first_row, bool missing);
+
 /// The block's weights (rows r0.., ones when w is empty) in the data's precision.
 template <typename T>
 void load_weights(const SampleWeights& w, Index r0, Index rows, Eigen::Ref<Vector<T>> out) {

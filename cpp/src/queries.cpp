@@ -22,40 +22,6 @@ namespace gaussmix {
 
 namespace {
 
-// Refuses a block of query rows holding NaN, infinity, or values so large that squared
-// distances overflow T (|x| above sqrt(max / 4n)), naming the first such sample. Checked block by
-// block inside the pass, while the rows are in cache, instead of by a separate pass over X.
-template <typename T>
-void check_block_values(const Eigen::Ref<const RowMatrix<T>>& xb, Index first_row) {
-  const T n = static_cast<T>(std::max<Index>(xb.cols(), 1));
-  const T limit = std::sqrt(std::numeric_limits<T>::max() / (T(4) * n));
-  // One vectorised pass: the largest magnitude, with NaN propagated so that it fails the test too.
-  if (xb.cwiseAbs().template maxCoeff<Eigen::PropagateNaN>() <= limit) return;
-  const char* dtype = std::is_same<T, float>::value ? "float32" : "float64";
-  for (Index i = 0; i < xb.rows(); ++i) {
-    const auto row = xb.row(i);
-    const std::string where = " (sample " + std::to_string(first_row + i) + ")";
-    if (row.hasNaN())
-      throw InvalidArgument("Input X contains NaN" + where +
-                            ". GaussianMixture needs complete data: drop the rows with missing values or fill "
-                            "them first (e.g. with sklearn.impute.SimpleImputer).");
-    if (!row.allFinite())
-      throw InvalidArgument("Input X contains infinity or a value too large for dtype('" + std::string(dtype) + "')" +
-                            where + ".");
-    const T top = row.cwiseAbs().maxCoeff();
-    if (top > limit) {
-      char text[256];
-      std::snprintf(text, sizeof text,
-                    "Input X has values up to %.3g in magnitude%s: their squared distances overflow "
-                    "%s (the limit for %ld feature(s) is about %.3g). Rescale the data (e.g. divide "
-                    "by its standard deviation)%s.",
-                    static_cast<double>(top), where.c_str(), dtype, static_cast<long>(xb.cols()),
-                    static_cast<double>(limit), std::is_same<T, float>::value ? " or pass float64 data" : "");
-      throw InvalidArgument(text);
-    }
-  }
-}
-
 // One thread's share of a query pass: its kernel and the buffers of the reductions.
 template <typename T>
 struct QueryWorker {
@@ -86,7 +52,8 @@ RowMatrix<Out> query_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture
   const Index m = X.rows(), n = mixture.n_features(), k = mixture.n_components();
   detail::check_pass_inputs<T>(X, Vector<double>(), n);
   mixture.validate();
-  const std::unique_ptr<detail::Kernel<T>> prototype = detail::make_kernel<T>(mixture, query_frame<T>(mixture));
+  const std::unique_ptr<detail::Kernel<T>> prototype =
+      detail::make_kernel<T>(mixture, query_frame<T>(mixture), options.missing);
   prototype->plan_query(X, output);
   const bool per_component = output == LogProbOutput::WeightedLogProb || output == LogProbOutput::Responsibilities;
   RowMatrix<Out> out(m, per_component ? k : 1);
@@ -103,7 +70,7 @@ RowMatrix<Out> query_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Mixture
           detail::poll_stop(options.should_stop);
           const Index rows = std::min(block, end - r0);
           const auto xb = X.middleRows(r0, rows);
-          check_block_values<T>(xb, r0);
+          detail::check_block_values<T>(xb, r0, options.missing);
           auto lp = worker.log_prob.topRows(rows);
           // Labels straight from a family's fused route only into doubles (see log_prob_pass_native).
           double* labels = nullptr;
@@ -176,7 +143,7 @@ PrunedQueryBlock pruned_query_block(const Eigen::Ref<const RowMatrix<T>>& X, con
   result.bound_features = detail::pruning_features(factors, output == LogProbOutput::ScoreSamples);
   if (result.bound_features == 0) return result;
   const Index rows = std::min(X.rows(), detail::kPrunedBlockRows);
-  check_block_values<T>(X.topRows(rows), 0);
+  detail::check_block_values<T>(X.topRows(rows), 0, false);
   detail::PrunedWorkspace<T> ws;
   ws.reserve(factors, result.bound_features);
   const T cut = detail::pruning_cut<T>(output);

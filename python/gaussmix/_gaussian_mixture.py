@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _core
 from . import _validation as v
 from ._layout import layout
+from ._missing import check_incomplete, check_missing_option, mean_filled
 from ._priors import resolve_prior
 from ._sklearn_compat import BaseEstimator, ConvergenceWarning, DensityMixin, NotFittedError
 
@@ -82,6 +83,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         are filled from the data (see :func:`gaussmix.default_prior`). The prior keeps small or
         collapsing components from producing singular covariances. reg_covar is still added
         to every covariance after the MAP step; set it to 0 for the exact posterior mode.
+    missing : {'error', 'marginalize'}, default='error'
+        Keyword-only, beyond scikit-learn. 'error' refuses NaN as scikit-learn does.
+        'marginalize' reads NaN as "not observed" and fits by EM for incomplete data: a row's
+        responsibilities come from the marginal density of its observed features, and the
+        M-step uses each row's conditional expectation of its missing features given the
+        observed ones under each component, with their conditional covariance added to the
+        second moments (what filling in means leaves out). The queries (`score_samples`,
+        `score`, `predict`, `predict_proba`, `bic`, `aic`) then accept NaN too and use the
+        marginal density of the observed features; a row with nothing observed has
+        log-density 0 and the weights as its posterior. Every `init_params` starts from the
+        data with each NaN replaced by its feature's observed mean (k-means and the seeding
+        run on that completed copy); the first EM iteration already uses the exact marginal
+        densities. Without NaN the fit is bit-for-bit the one of missing='error'.
 
     Attributes
     ----------
@@ -98,7 +112,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         EM iterations of the best initialisation.
     lower_bound_ : float
         Weighted mean log-likelihood per sample of the best initialisation (evaluated with the
-        parameters before its last M-step, as in scikit-learn). With a prior it is the
+        parameters before its last M-step, as in scikit-learn); with missing values, of the
+        observed data (the marginal densities). With a prior it is the
         log-posterior per unit of sample weight, (log-likelihood + log-prior) / total weight,
         the objective MAP-EM never decreases; `score` stays the plain log-likelihood.
     lower_bounds_ : list of float
@@ -151,6 +166,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         verbose_interval=10,
         n_threads=None,
         prior=None,
+        missing="error",
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -168,6 +184,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.verbose_interval = verbose_interval
         self.n_threads = n_threads
         self.prior = prior
+        self.missing = missing
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self._marginalizes()
+        return tags
+
+    def _more_tags(self):  # scikit-learn before 1.6
+        return {"allow_nan": self._marginalizes()}
 
     # ------------------------------------------------------------------ fitting
 
@@ -207,8 +232,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """EM with restarts; returns the validated X. fit() needs no labels, so it skips the
         extra pass over the data that fit_predict() makes for them."""
         v.check_parameters(self)
+        check_missing_option(self.missing)
+        marginalize = self.missing == "marginalize"
         v.check_feature_names(self, X, reset=True)
-        X = v.check_array(X, min_samples=2)
+        X = v.check_array(X, min_samples=2, allow_nan=marginalize)
         v.check_n_features(self, X, reset=True)
         n_samples, n_features = X.shape
         if n_samples < self.n_components:
@@ -216,9 +243,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 "Expected n_samples >= n_components but got "
                 f"n_components = {self.n_components}, n_samples = {n_samples}"
             )
+        has_nan = marginalize and check_incomplete(X, self.n_components)
         w = v.scale_sample_weight(
             v.check_sample_weight(sample_weight, n_samples), self.prior is not None
         )
+        # The initialisation runs on a completed copy; EM on the data as they are.
+        X_init = mean_filled(X, w) if has_nan else X
         inits = self._checked_inits(X)
         filled_prior, core_prior = resolve_prior(
             self.prior, X, w, self.covariance_type, self.n_components
@@ -235,7 +265,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         for init in range(n_init):
             self._verbose_init_start(init)
             if do_init:
-                mixture = self._initial_mixture(X, w, random_state, inits, n_threads, core_prior)
+                mixture = self._initial_mixture(
+                    X_init, w, random_state, inits, n_threads, core_prior
+                )
                 start_bound = -np.inf
             else:
                 mixture = self._mixture()
@@ -255,6 +287,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 float(start_bound),
                 self._verbose_iteration if self.verbose else None,
                 core_prior,
+                has_nan,
             )
             self._verbose_init_end(result.lower_bound, result.converged)
             if result.lower_bound > max_lower_bound or max_lower_bound == -np.inf:
@@ -394,8 +427,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             "set one of them (or call fit)."
         )
 
+    def _marginalizes(self):
+        # Models loaded from files written before the parameter existed have no attribute.
+        return getattr(self, "missing", "error") == "marginalize"
+
     def _query(self, X, output, mixture=None):
-        return _core.log_prob(X, mixture or self._mixture(), output, self._n_threads())
+        return _core.log_prob(
+            X, mixture or self._mixture(), output, self._n_threads(), self._marginalizes()
+        )
 
     def _checked_X(self, X):
         v.check_is_fitted(self, NotFittedError)
@@ -428,6 +467,56 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
         """Posterior probability of each component: ndarray of shape (n_samples, n_components)."""
         return self._query(self._checked_X(X), "predict_proba")
+
+    def impute(
+        self, X: ArrayLike, *, method: str = "mean", random_state: object = None
+    ) -> NDArray[np.floating]:
+        """A copy of X with every NaN filled in under the fitted mixture.
+
+        Works whatever `missing` the model was fitted with (a model of complete data can fill
+        the holes of new rows); X itself is never modified.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            NaN marks the values to fill; the others are kept exactly.
+        method : {'mean', 'sample'}, default='mean'
+            'mean': the conditional expectation, sum_c p(c | x_obs) E[x_mis | x_obs, c], with
+            each component's posterior from the observed features alone and its conditional
+            mean mu_mis + S_mo S_oo^-1 (x_obs - mu_obs). 'sample': a draw from the conditional
+            mixture (a component from that posterior, then the component's conditional normal
+            distribution), for multiple imputation: different `random_state`, different draws.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws of method='sample'.
+
+        Returns
+        -------
+        X_filled : ndarray of shape (n_samples, n_features)
+            float32 for float32 input, float64 otherwise. A row with nothing observed gets the
+            mixture's mean ('mean') or a draw from the whole mixture ('sample').
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> X = np.random.RandomState(0).normal(size=(200, 3))
+        >>> gm = GaussianMixture(2, random_state=0).fit(X)
+        >>> filled = gm.impute(np.array([[0.5, np.nan, -1.0]]))
+        >>> bool(np.isnan(filled).any())
+        False
+        """
+        if method not in ("mean", "sample"):
+            raise ValueError(f"method must be 'mean' or 'sample', got {method!r}.")
+        X = self._checked_X(X)
+        mixture = self._mixture()
+        if method == "mean":
+            return _core.impute(X, mixture, self._n_threads())
+        rng = v.check_random_state(random_state)
+        uniforms = rng.uniform(size=X.shape[0])
+        normals = np.zeros(X.shape, dtype=np.float64)
+        holes = np.isnan(X)
+        normals[holes] = rng.standard_normal(int(np.count_nonzero(holes)))
+        return _core.impute(X, mixture, self._n_threads(), uniforms, normals)
 
     def sample(self, n_samples: int = 1) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         """Draw samples from the fitted mixture, grouped by component.

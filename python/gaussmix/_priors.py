@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike
 
 from . import _core
 from ._layout import COVARIANCE_TYPES, layout
+from ._missing import observed_means
 
 __all__ = ["GaussianPrior", "default_prior"]
 
@@ -80,8 +81,24 @@ def _positive_real(value, name, minimum=0.0, strict=True):
 
 
 def _data_moments(X, sample_weight):
-    """Weighted mean (n,) and covariance (n, n) of X, with the total weight as denominator."""
+    """Weighted mean (n,) and covariance (n, n) of X, with the total weight as denominator.
+
+    With missing values (NaN): the mean of each feature over the rows observing it, and the
+    covariance of the data completed by those means, its diagonal replaced by the observed
+    variances (filling in means shrinks them; raising the diagonal keeps it positive definite).
+    """
     w = None if sample_weight is None or sample_weight.size == 0 else sample_weight
+    holes = np.isnan(X)
+    if holes.any():
+        mean = observed_means(X, w)
+        filled = np.where(holes, mean, X)
+        cov = np.atleast_2d(np.cov(filled, rowvar=False, aweights=w, bias=True, dtype=np.float64))
+        ones = np.ones(X.shape[0]) if w is None else w
+        weights = ~holes * ones[:, np.newaxis]
+        totals = np.maximum(weights.sum(axis=0), np.finfo(np.float64).tiny)
+        observed_var = (weights * np.square(filled - mean)).sum(axis=0) / totals
+        np.fill_diagonal(cov, np.maximum(observed_var, np.diag(cov)))
+        return mean, cov
     mean = np.average(X, axis=0, weights=w).astype(np.float64)
     cov = np.cov(X, rowvar=False, aweights=w, bias=True, dtype=np.float64)
     return mean, np.atleast_2d(cov)

@@ -16,6 +16,11 @@ struct PassOptions {
   /// Called now and then on the calling thread during the pass (after each slot of rows it
   /// summed); it may throw to abandon the pass, e.g. on Ctrl-C. Empty: never called.
   std::function<void()> should_stop;
+  /// NaN in X marks a value that was not observed: each row's E-step uses the marginal density
+  /// of its observed features, and its moments the conditional expectations of the missing
+  /// ones given the observed (with the conditional covariance in the second moments), i.e. EM
+  /// for incomplete data. Infinity is still refused. false: the caller promises finite data.
+  bool missing = false;
 };
 
 /// Sample weights: an empty vector means every row has weight 1.

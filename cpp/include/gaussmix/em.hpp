@@ -20,6 +20,7 @@ struct EmOptions {
   /// Called now and then on the calling thread inside every pass (see PassOptions); may throw
   /// to abort the fit, so an interrupt need not wait for the end of an iteration.
   std::function<void()> should_stop;
+  bool missing = false;  ///< NaN marks unobserved values (see PassOptions::missing)
 };
 
 struct EmResult {

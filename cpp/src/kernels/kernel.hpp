@@ -106,9 +106,11 @@ class Kernel {
   std::shared_ptr<const KernelFrame<T>> frame_;
 };
 
-/// The factory's choice for a pass under `mixture` (frame from frame_of()).
+/// The factory's choice for a pass under `mixture` (frame from frame_of()). With `missing`, NaN
+/// in the rows marks values not observed (the incomplete-rows family wraps the choice).
 template <typename T>
-std::unique_ptr<Kernel<T>> make_kernel(const Mixture& mixture, std::shared_ptr<const KernelFrame<T>> frame);
+std::unique_ptr<Kernel<T>> make_kernel(const Mixture& mixture, std::shared_ptr<const KernelFrame<T>> frame,
+                                       bool missing = false);
 
 /// A kernel that only sums moments (the initialisation passes), for the statistics of `type`.
 template <typename T>

@@ -1,5 +1,6 @@
 // The one place that chooses a kernel family: by the statistics a covariance structure gathers,
-// the feature count and (through T) the precision.
+// the feature count, (through T) the precision, and whether rows may have missing values.
+#include "kernels/incomplete_kernel.hpp"
 #include "kernels/kernels.hpp"
 #include "structures/structure.hpp"
 
@@ -25,8 +26,7 @@ std::unique_ptr<Kernel<T>> make_moments_kernel(CovarianceType type, Index k, Ind
 }
 
 template <typename T>
-std::unique_ptr<Kernel<T>> make_kernel(const Mixture& mixture, std::shared_ptr<const KernelFrame<T>> frame) {
-  // The drivers validated the mixture before building the frame from it.
+std::unique_ptr<Kernel<T>> complete_kernel(const Mixture& mixture, std::shared_ptr<const KernelFrame<T>> frame) {
   switch (structure(mixture.covariance_type).moments()) {
     case MomentsLayout::PerComponentMatrix:
       return mixture.n_features() <= kSmallFeatures ? make_full_small_kernel<T>(mixture, std::move(frame))
@@ -41,9 +41,19 @@ std::unique_ptr<Kernel<T>> make_kernel(const Mixture& mixture, std::shared_ptr<c
   throw std::logic_error("unknown moments layout");
 }
 
-template std::unique_ptr<Kernel<float>> make_kernel<float>(const Mixture&, std::shared_ptr<const KernelFrame<float>>);
-template std::unique_ptr<Kernel<double>> make_kernel<double>(const Mixture&,
-                                                             std::shared_ptr<const KernelFrame<double>>);
+template <typename T>
+std::unique_ptr<Kernel<T>> make_kernel(const Mixture& mixture, std::shared_ptr<const KernelFrame<T>> frame,
+                                       bool missing) {
+  // The drivers validated the mixture before building the frame from it.
+  std::unique_ptr<Kernel<T>> kernel = complete_kernel<T>(mixture, frame);
+  if (!missing) return kernel;
+  return make_incomplete_kernel<T>(mixture, std::move(kernel), std::move(frame));
+}
+
+template std::unique_ptr<Kernel<float>> make_kernel<float>(const Mixture&, std::shared_ptr<const KernelFrame<float>>,
+                                                           bool);
+template std::unique_ptr<Kernel<double>> make_kernel<double>(const Mixture&, std::shared_ptr<const KernelFrame<double>>,
+                                                             bool);
 template std::unique_ptr<Kernel<float>> make_moments_kernel<float>(CovarianceType, Index, Index,
                                                                    std::shared_ptr<const KernelFrame<float>>);
 template std::unique_ptr<Kernel<double>> make_moments_kernel<double>(CovarianceType, Index, Index,
