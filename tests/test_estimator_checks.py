@@ -18,6 +18,8 @@ ESTIMATORS = [
     GaussianMixture(
         n_components=2, covariance_type="tied", init_params="k-means++", random_state=0
     ),
+    # Declares allow_nan: the checks then feed it NaN and expect only infinity refused.
+    GaussianMixture(covariance_type="spherical", missing="marginalize", random_state=0),
 ]
 
 

@@ -14,6 +14,7 @@ except ImportError as exc:  # pragma: no cover - only when the extension was not
 
 from ._cmake import get_cmake_dir
 from ._gaussian_mixture import GaussianMixture
+from ._imputer import GaussianMixtureImputer
 from ._io import load
 from ._model_selection import ModelSelectionResult, select_model
 from ._priors import GaussianPrior, default_prior
@@ -22,6 +23,7 @@ __version__ = _core.__version__
 
 __all__ = [
     "GaussianMixture",
+    "GaussianMixtureImputer",
     "GaussianPrior",
     "ModelSelectionResult",
     "default_prior",

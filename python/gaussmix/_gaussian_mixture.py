@@ -505,9 +505,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         >>> bool(np.isnan(filled).any())
         False
         """
+        return self._impute(self._checked_X(X), method, random_state)
+
+    def _impute(self, X, method, random_state):
+        """impute() of an X already checked (C-contiguous float, right width)."""
         if method not in ("mean", "sample"):
             raise ValueError(f"method must be 'mean' or 'sample', got {method!r}.")
-        X = self._checked_X(X)
         mixture = self._mixture()
         if method == "mean":
             return _core.impute(X, mixture, self._n_threads())

@@ -8,8 +8,10 @@ catches them keeps working after switching the import.
 
 import inspect
 
+import numpy as np
+
 try:  # pragma: no branch - which branch runs depends on the environment
-    from sklearn.base import BaseEstimator, DensityMixin
+    from sklearn.base import BaseEstimator, DensityMixin, OneToOneFeatureMixin, TransformerMixin
     from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
     HAVE_SKLEARN = True
@@ -70,6 +72,31 @@ except ImportError:
 
         _estimator_type = "DensityEstimator"
 
+    class TransformerMixin:  # type: ignore[no-redef]
+        """fit_transform for transformers."""
+
+        def fit_transform(self, X, y=None, **fit_params):
+            return self.fit(X, y, **fit_params).transform(X)
+
+    class OneToOneFeatureMixin:  # type: ignore[no-redef]
+        """Output features named as the input ones."""
+
+        def get_feature_names_out(self, input_features=None):
+            names = getattr(self, "feature_names_in_", None)
+            if input_features is not None:
+                input_features = list(input_features)
+                if len(input_features) != self.n_features_in_:
+                    raise ValueError(
+                        f"input_features should have length equal to number of features "
+                        f"({self.n_features_in_}), got {len(input_features)}"
+                    )
+                if names is not None and list(names) != input_features:
+                    raise ValueError("input_features is not equal to feature_names_in_")
+                return np.asarray(input_features, dtype=object)
+            if names is not None:
+                return np.asarray(names, dtype=object)
+            return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+
 
 __all__ = [
     "HAVE_SKLEARN",
@@ -77,4 +104,6 @@ __all__ = [
     "DensityMixin",
     "ConvergenceWarning",
     "NotFittedError",
+    "OneToOneFeatureMixin",
+    "TransformerMixin",
 ]
