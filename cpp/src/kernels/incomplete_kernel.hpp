@@ -40,7 +40,6 @@ class IncompleteKernel final : public Kernel<T> {
   void log_prob(Eigen::Ref<RowMatrix<T>> out) override;
   void moments(const Eigen::Ref<const RowMatrix<T>>& resp, const Eigen::Ref<const Vector<T>>& row_weight,
                SufficientStats& stats) override;
-  void end_slot(SufficientStats& stats) override { inner_->end_slot(stats); }
   void plan_query(const Eigen::Ref<const RowMatrix<T>>& X, LogProbOutput output) override {
     inner_->plan_query(X, output);
   }
@@ -56,44 +55,56 @@ class IncompleteKernel final : public Kernel<T> {
   void complete_rows(const Eigen::Ref<const RowMatrix<T>>& resp, const double* uniforms,
                      const Eigen::Ref<const RowMatrix<double>>* normals, Eigen::Ref<RowMatrix<T>> out) const;
 
+  void end_slot(SufficientStats& stats) override;
+
  private:
+  // Every per-component quantity below is laid out with the component innermost ([...][c]), so
+  // the per-row loops run over the k components in contiguous, vectorisable strides.
+  //
   // What every thread of the pass reads: the precisions and the parameters.
   struct Shared {
-    bool diagonal = false;                   // diag and spherical: precisions are (k, n) diagonals
-    bool per_component_matrix = true;        // s2 has one block per component (else pooled)
-    bool trace = false;                      // spherical: s2 keeps the trace
-    std::vector<Eigen::MatrixXd> precision;  // dense: one per component, or one shared (tied)
-    RowMatrix<double> diag_precision;        // diagonal: (k, n) 1 / variance
-    RowMatrix<double> means;                 // (k, n)
-    Vector<double> log_weights;              // (k)
+    bool diagonal = false;                              // diag and spherical: precisions are diagonals
+    bool per_component_matrix = true;                   // s2 has one block per component (else pooled)
+    bool trace = false;                                 // spherical: s2 keeps the trace
+    std::vector<double> precision;                      // dense: [r][j][c] = P_c(r, j) (tied: P repeated)
+    std::vector<double> diag_precision, log_precision;  // diagonal: [j][c]
+    std::vector<double> means, shift;                   // [j][c]
+    std::vector<double> log_weights;                    // [c]
   };
-  // One missing-value pattern's factors, per distinct precision.
+  // One missing-value pattern's factors (dense structures), per component.
   struct Pattern {
-    std::vector<Index> missing;             // the holes' columns, ascending
-    std::vector<char> is_missing;           // (n)
-    std::vector<Eigen::MatrixXd> chol;      // lower L with L L^T = P_mm (dense structures)
-    std::vector<Eigen::MatrixXd> cond_cov;  // P_mm^-1, the conditional covariance
-    std::vector<double> half_log_det;       // 1/2 log det P_mm
+    std::vector<Index> missing;        // the holes' columns, ascending
+    std::vector<char> is_missing;      // (n)
+    std::vector<double> chol;          // [a][b][c]: lower L_c with L_c L_c^T = P_c,mm
+    std::vector<double> inv_diag;      // [a][c]: 1 / L_c(a, a)
+    std::vector<double> cond_cov;      // [a][b][c]: P_c,mm^-1, the conditional covariance
+    std::vector<double> half_log_det;  // [c]: 1/2 log det P_c,mm
   };
 
   // A clone for another thread: the shared parameters, the wrapped kernel's clone, own scratch.
   IncompleteKernel(const IncompleteKernel& other, std::unique_ptr<Kernel<T>> inner)
-      : Base(other), shared_(other.shared_), inner_(std::move(inner)) {}
+      : Base(other), shared_(other.shared_), inner_(std::move(inner)), kp_(other.kp_) {}
 
   const Pattern& pattern_of(const std::vector<Index>& missing);
-  Index precision_of(Index c) const { return shared_->precision.size() == 1 ? 0 : c; }
 
   std::shared_ptr<const Shared> shared_;
   std::unique_ptr<Kernel<T>> inner_;
+  Index kp_;  // lanes of the per-component arrays: k rounded up to whole vector widths
   // The loaded block: filled rows, which rows have holes, their patterns and deltas.
   RowMatrix<T> filled_;
   Index rows_ = 0;
   std::vector<Index> holed_;  // block rows with holes
   std::vector<const Pattern*> holed_pattern_;
-  std::vector<Index> delta_at_;  // offset of row t's (k x |m|) deltas in delta_
+  std::vector<Index> delta_at_;  // offset of row t's [a][c] deltas in delta_
   std::vector<double> delta_;
   std::vector<Index> scratch_missing_;
+  std::string scratch_key_;
+  std::vector<double> y_, g_, v_, full_delta_, sum_;   // per-row scratch, [j][c]
   std::unordered_map<std::string, Pattern> patterns_;  // this thread's cache, per pass
+  // The slot's corrections, added to the statistics at end_slot(): s1 [j][c]; s2 full or pooled
+  // [l][j][c] (lower triangle), diag [j][c], spherical [c].
+  std::vector<double> s1_, s2_;
+  bool pending_ = false;
 };
 
 /// The kernel for rows that may hold NaN: `inner` (the structure's own kernel) corrected.
