@@ -36,8 +36,9 @@ except ImportError:  # else the developer build next to the sources
 
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-from _data import CONFIGS, QUICK_DIVISOR, REG_COVAR, initial_parameters, make_data  # noqa: E402
 from missing_reference import em_step  # noqa: E402
+
+from _data import CONFIGS, QUICK_DIVISOR, REG_COVAR, initial_parameters, make_data  # noqa: E402
 
 # Rows of the subsample the NumPy reference and gaussmix are both timed on, per config.
 REFERENCE_ROWS = {"B": 20_000, "D": 100_000, "E": 2_000}

@@ -83,3 +83,21 @@ def test_rejects_unknown_config():
         [sys.executable, SCRIPT, "--configs", "Z"], capture_output=True, text=True
     )
     assert proc.returncode != 0 and "unknown configs" in proc.stderr
+
+
+def test_missing_values_benchmark_runs():
+    script = os.path.join(ROOT, "bench", "bench_missing.py")
+    out = subprocess.run(
+        [sys.executable, script, "--quick", "--json", "--repeats", "1", "--iters", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    result = json.loads(out.stdout)
+    assert [row["config"] for row in result["em"]] == ["D", "E"]
+    for row in result["em"]:
+        assert 0.05 < row["missing_fraction"] < 0.15
+        assert row["incomplete_s_per_iter"] > 0 and row["reference_s_per_iter"] > 0
+    for row in result["imputation"]:
+        assert row["gaussmix"] < row["simple_mean"]

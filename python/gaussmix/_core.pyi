@@ -27,7 +27,8 @@ class CovarianceType:
 
 class PassOptions:
     n_threads: int
-    def __init__(self, n_threads: int = 0) -> None: ...
+    missing: bool
+    def __init__(self, n_threads: int = 0, missing: bool = False) -> None: ...
 
 class Mixture:
     def __init__(
@@ -145,7 +146,16 @@ def moments_from_responsibilities(
     covariance_type: CovarianceType,
     options: PassOptions,
 ) -> SufficientStats: ...
-def log_prob(X: Data, mixture: Mixture, output: str, n_threads: int = 0) -> Array: ...
+def log_prob(
+    X: Data, mixture: Mixture, output: str, n_threads: int = 0, missing: bool = False
+) -> Array: ...
+def impute(
+    X: Data,
+    mixture: Mixture,
+    n_threads: int = 0,
+    uniforms: Optional[Array] = None,
+    normals: Optional[Array] = None,
+) -> Array: ...
 def pruned_query_block(X: Data, mixture: Mixture, output: str) -> Tuple[int, bool, bool, Array]: ...
 def log_prior(mixture: Mixture, prior: Prior) -> float: ...
 def run_em(
@@ -159,6 +169,7 @@ def run_em(
     initial_lower_bound: float,
     callback: Optional[Callable[[int, float, float], None]] = None,
     prior: Optional[Prior] = None,
+    missing: bool = False,
 ) -> EmResult: ...
 def fit_model(
     X: Data,
