@@ -314,3 +314,23 @@ def test_bad_incomplete_input():
     with pytest.raises(ValueError, match="contains NaN"):
         plain.predict(with_nan)
     assert np.isfinite(plain.impute(with_nan)).all()
+
+
+def test_select_model_on_incomplete_data():
+    from gaussmix import select_model
+
+    X, _ = mixture_data(seed=71, m=600, n=3, k=3)
+    X = knock_out(X, 0.15, seed=72)
+    result = select_model(
+        X,
+        n_components=range(1, 5),
+        covariance_types=["full", "diag"],
+        missing="marginalize",
+        random_state=0,
+    )
+    best = result.best_estimator_
+    assert best.missing == "marginalize"
+    assert best.n_components == 3
+    assert np.isfinite(best.bic(X))
+    with pytest.raises(ValueError, match="contains NaN"):
+        select_model(X, n_components=[2], random_state=0)

@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike
 from . import _validation as v
 from ._gaussian_mixture import GaussianMixture
 from ._layout import COVARIANCE_TYPES
+from ._missing import check_incomplete
 from ._sklearn_compat import ConvergenceWarning
 
 __all__ = ["ModelSelectionResult", "select_model"]
@@ -310,7 +311,11 @@ def select_model(
         On bad arguments, or when no combination could be fitted.
     """
     _check_criterion(criterion)
-    data = v.check_array(X, min_samples=2)
+    # With missing="marginalize" NaN marks unobserved values; each fit checks the rest.
+    marginalize = params.get("missing") == "marginalize"
+    data = v.check_array(X, min_samples=2, allow_nan=marginalize)
+    if marginalize:
+        check_incomplete(data)
     w = v.check_sample_weight(sample_weight, data.shape[0])
 
     ks: list = (
