@@ -123,6 +123,11 @@ def dump(core, path):
                         out[f"{t}/q/{what}"] = np.array(core.log_prob(X, mix, what, threads))
                     if threads != 2:
                         continue
+                    if cov_type == "full":  # k-means does not depend on the type
+                        km = core.kmeans(X, w, k, 7, n_threads=threads)
+                        out[f"{t}/kmeans/centers"] = np.array(km.centers)
+                        out[f"{t}/kmeans/labels"] = np.array(km.labels)
+                        out[f"{t}/kmeans/inertia"] = np.array([km.inertia, km.n_iter])
                     for name, st in (
                         ("labels", core.moments_from_labels(X, w, labels, k, kind, opts)),
                         ("resp", core.moments_from_responsibilities(X, w, resp, kind, opts)),

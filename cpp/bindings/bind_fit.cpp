@@ -96,6 +96,15 @@ void bind_dtype(py::module_& m) {
       },
       py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("k"), py::arg("seed"),
       py::arg("n_threads") = 0);
+  m.def(
+      "assign_to_centers",
+      [](DataRef<T> X, WeightRef w, const RowMatrix<double>& centers, const Vector<double>& origin, int n_threads) {
+        const std::function<void()> stop = interrupt_check();
+        py::gil_scoped_release release;
+        return assign_to_centers<T>(X, w, centers, origin, n_threads, stop);
+      },
+      py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("centers"), py::arg("origin"),
+      py::arg("n_threads") = 0);
 }
 
 }  // namespace
@@ -112,6 +121,12 @@ void bind_fit(py::module_& m) {
       .def_readonly("labels", &KMeansResult::labels)
       .def_readonly("inertia", &KMeansResult::inertia)
       .def_readonly("n_iter", &KMeansResult::n_iter);
+  py::class_<CenterAssignment>(m, "CenterAssignment")
+      .def_readonly("labels", &CenterAssignment::labels)
+      .def_readonly("sq_distances", &CenterAssignment::sq_distances)
+      .def_readonly("sums", &CenterAssignment::sums)
+      .def_readonly("counts", &CenterAssignment::counts)
+      .def_readonly("inertia", &CenterAssignment::inertia);
   bind_dtype<double>(m);
   bind_dtype<float>(m);
 }

@@ -48,12 +48,33 @@ void bind_dtype(py::module_& m) {
         return py::make_tuple(block.bound_features, block.pass_prunes, block.pruned, block.log_prob);
       },
       py::arg("X").noconvert(), py::arg("mixture"), py::arg("output"));
-  m.def("moments_from_labels", &moments_from_labels<T>, py::arg("X").noconvert(), py::arg("sample_weight").noconvert(),
-        py::arg("labels").noconvert(), py::arg("k"), py::arg("covariance_type"), py::arg("options"),
-        py::call_guard<py::gil_scoped_release>());
-  m.def("moments_from_responsibilities", &moments_from_responsibilities<T>, py::arg("X").noconvert(),
-        py::arg("sample_weight").noconvert(), py::arg("resp").noconvert(), py::arg("covariance_type"),
-        py::arg("options"), py::call_guard<py::gil_scoped_release>());
+  m.def(
+      "moments_from_labels",
+      [](DataRef<T> X, WeightRef w, const Eigen::Ref<const Vector<std::int64_t>>& labels, Index k, CovarianceType type,
+         const PassOptions& options) { return moments_from_labels<T>(X, w, labels, k, type, options); },
+      py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("labels").noconvert(), py::arg("k"),
+      py::arg("covariance_type"), py::arg("options"), py::call_guard<py::gil_scoped_release>());
+  m.def(
+      "moments_from_responsibilities",
+      [](DataRef<T> X, WeightRef w, const Eigen::Ref<const RowMatrix<double>>& resp, CovarianceType type,
+         const PassOptions& options) { return moments_from_responsibilities<T>(X, w, resp, type, options); },
+      py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("resp").noconvert(),
+      py::arg("covariance_type"), py::arg("options"), py::call_guard<py::gil_scoped_release>());
+  // The same about given shifts (one pass; chunks' statistics about the same shifts merge).
+  m.def(
+      "moments_from_labels_about",
+      [](DataRef<T> X, WeightRef w, const Eigen::Ref<const Vector<std::int64_t>>& labels, Index k, CovarianceType type,
+         const RowMatrix<double>& shift,
+         const PassOptions& options) { return moments_from_labels<T>(X, w, labels, k, type, shift, options); },
+      py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("labels").noconvert(), py::arg("k"),
+      py::arg("covariance_type"), py::arg("shift"), py::arg("options"), py::call_guard<py::gil_scoped_release>());
+  m.def(
+      "moments_from_responsibilities_about",
+      [](DataRef<T> X, WeightRef w, const Eigen::Ref<const RowMatrix<double>>& resp, CovarianceType type,
+         const RowMatrix<double>& shift,
+         const PassOptions& options) { return moments_from_responsibilities<T>(X, w, resp, type, shift, options); },
+      py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("resp").noconvert(),
+      py::arg("covariance_type"), py::arg("shift"), py::arg("options"), py::call_guard<py::gil_scoped_release>());
 }
 
 }  // namespace
@@ -92,7 +113,20 @@ void bind_mixture(py::module_& m) {
       .def("precisions", &Mixture::precisions)
       .def("n_parameters", &Mixture::n_parameters)
       .def_property_readonly("n_components", &Mixture::n_components)
-      .def_property_readonly("n_features", &Mixture::n_features);
+      .def_property_readonly("n_features", &Mixture::n_features)
+      // Mixtures travel to Dask workers: they pickle as their fields and are validated again.
+      .def(py::pickle(
+          [](const Mixture& mix) {
+            return py::make_tuple(mix.covariance_type, mix.weights, mix.means, mix.covariances,
+                                  mix.precisions_cholesky);
+          },
+          [](const py::tuple& t) {
+            if (t.size() != 5) throw InvalidArgument("invalid pickled Mixture");
+            Mixture mix{t[0].cast<CovarianceType>(), t[1].cast<Vector<double>>(), t[2].cast<RowMatrix<double>>(),
+                        t[3].cast<RowMatrix<double>>(), t[4].cast<RowMatrix<double>>()};
+            mix.validate();
+            return mix;
+          }));
 
   // Statistics travel (Dask workers, partial_fit, user pipelines): they pickle as their fields
   // and merge with merge() or +=, the only operation a reduction needs.
@@ -112,6 +146,9 @@ void bind_mixture(py::module_& m) {
       .def("merge", &SufficientStats::merge, py::arg("other"), py::return_value_policy::reference_internal,
            "Adds other's sums (disjoint rows, same shifts) to these and returns them.")
       .def("__iadd__", &SufficientStats::merge, py::return_value_policy::reference_internal)
+      .def("about", &SufficientStats::about, py::arg("shift"),
+           "The same sums re-expressed about other shifts (k, n_features).")
+      .def("scaled", &SufficientStats::scaled, py::arg("factor"), "Every sum multiplied by factor >= 0.")
       .def("__add__",
            [](const SufficientStats& a, const SufficientStats& b) {
              SufficientStats out = a;

@@ -163,51 +163,112 @@ SufficientStats moments_about_group_means(const Eigen::Ref<const RowMatrix<T>>& 
   return pass(type, shift);
 }
 
+// Checks a caller's shifts for k components and n features (pooled types: one common point).
+void check_given_shift(const RowMatrix<double>& shift, Index k, Index n, CovarianceType type) {
+  if (shift.rows() != k || shift.cols() != n) throw InvalidArgument("shift must be (k, n_features)");
+  if (!shift.allFinite()) throw InvalidArgument("shift must be finite");
+  if (detail::structure(type).pooled() && k > 1 && !(shift.rowwise() - shift.row(0)).isZero(0.0))
+    throw InvalidArgument("for a pooled covariance type every row of shift must be the same point");
+}
+
+template <typename T>
+void check_labels(const Eigen::Ref<const RowMatrix<T>>& X, const Eigen::Ref<const Vector<std::int64_t>>& labels,
+                  Index k) {
+  if (labels.size() != X.rows()) throw InvalidArgument("labels must have one entry per sample");
+  if (k < 1) throw InvalidArgument("k must be at least 1");
+  if (labels.size() > 0 && (labels.minCoeff() < 0 || labels.maxCoeff() >= k))
+    throw InvalidArgument("labels must lie in [0, k)");
+}
+
+template <typename T>
+void check_responsibilities(const Eigen::Ref<const RowMatrix<T>>& X, const Eigen::Ref<const RowMatrix<double>>& resp) {
+  if (resp.rows() != X.rows()) throw InvalidArgument("resp must have one row per sample");
+  if (resp.cols() < 1) throw InvalidArgument("resp must have at least one column");
+  if (!resp.allFinite() || (resp.array() < 0).any())
+    throw InvalidArgument("responsibilities must be finite and non-negative");
+}
+
+// The moments for hard labels about the given shifts, one pass.
+template <typename T>
+SufficientStats labelled_moments(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w,
+                                 const Eigen::Ref<const Vector<std::int64_t>>& labels, CovarianceType t,
+                                 const RowMatrix<double>& shift, const PassOptions& options) {
+  const detail::MomentsLayout layout = detail::structure(t).moments();
+  if (layout == detail::MomentsLayout::PerComponentMatrix || layout == detail::MomentsLayout::PerComponentTrace)
+    return labelled_moments_pass<T>(X, w, labels, t, shift, options);
+  const auto one_hot = [&](Index r0, Index rows, Eigen::Ref<RowMatrix<T>> out) {
+    out.setZero();
+    for (Index i = 0; i < rows; ++i) out(i, labels[r0 + i]) = T(1);
+  };
+  return moments_pass<T>(X, w, t, shift, options, one_hot);
+}
+
+// The moments for soft responsibilities about the given shifts, one pass.
+template <typename T>
+SufficientStats responsibility_moments(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w,
+                                       const Eigen::Ref<const RowMatrix<double>>& resp, CovarianceType t,
+                                       const RowMatrix<double>& shift, const PassOptions& options) {
+  const auto fill = [&](Index r0, Index rows, Eigen::Ref<RowMatrix<T>> out) {
+    out = resp.middleRows(r0, rows).template cast<T>();
+  };
+  return moments_pass<T>(X, w, t, shift, options, fill);
+}
+
 }  // namespace
 
 template <typename T>
 SufficientStats moments_from_labels(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w,
                                     const Eigen::Ref<const Vector<std::int64_t>>& labels, Index k, CovarianceType type,
                                     const PassOptions& options) {
-  if (labels.size() != X.rows()) throw InvalidArgument("labels must have one entry per sample");
-  if (k < 1) throw InvalidArgument("k must be at least 1");
-  if (labels.size() > 0 && (labels.minCoeff() < 0 || labels.maxCoeff() >= k))
-    throw InvalidArgument("labels must lie in [0, k)");
-  const auto one_hot = [&](Index r0, Index rows, Eigen::Ref<RowMatrix<T>> out) {
-    out.setZero();
-    for (Index i = 0; i < rows; ++i) out(i, labels[r0 + i]) = T(1);
-  };
+  check_labels<T>(X, labels, k);
   return moments_about_group_means<T>(X, w, k, type, [&](CovarianceType t, const RowMatrix<double>& shift) {
-    const detail::MomentsLayout layout = detail::structure(t).moments();
-    if (layout == detail::MomentsLayout::PerComponentMatrix || layout == detail::MomentsLayout::PerComponentTrace)
-      return labelled_moments_pass<T>(X, w, labels, t, shift, options);
-    return moments_pass<T>(X, w, t, shift, options, one_hot);
+    return labelled_moments<T>(X, w, labels, t, shift, options);
   });
+}
+
+template <typename T>
+SufficientStats moments_from_labels(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w,
+                                    const Eigen::Ref<const Vector<std::int64_t>>& labels, Index k, CovarianceType type,
+                                    const RowMatrix<double>& shift, const PassOptions& options) {
+  check_labels<T>(X, labels, k);
+  check_given_shift(shift, k, X.cols(), type);
+  detail::check_pass_inputs<T>(X, w, X.cols());
+  return labelled_moments<T>(X, w, labels, type, shift, options);
 }
 
 template <typename T>
 SufficientStats moments_from_responsibilities(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w,
                                               const Eigen::Ref<const RowMatrix<double>>& resp, CovarianceType type,
                                               const PassOptions& options) {
-  if (resp.rows() != X.rows()) throw InvalidArgument("resp must have one row per sample");
-  if (resp.cols() < 1) throw InvalidArgument("resp must have at least one column");
-  if (!resp.allFinite() || (resp.array() < 0).any())
-    throw InvalidArgument("responsibilities must be finite and non-negative");
-  const auto fill = [&](Index r0, Index rows, Eigen::Ref<RowMatrix<T>> out) {
-    out = resp.middleRows(r0, rows).template cast<T>();
-  };
+  check_responsibilities<T>(X, resp);
   return moments_about_group_means<T>(X, w, resp.cols(), type, [&](CovarianceType t, const RowMatrix<double>& shift) {
-    return moments_pass<T>(X, w, t, shift, options, fill);
+    return responsibility_moments<T>(X, w, resp, t, shift, options);
   });
 }
 
-#define GAUSSMIX_INSTANTIATE(T)                                                                                \
-  template SufficientStats moments_from_labels<T>(const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&, \
-                                                  const Eigen::Ref<const Vector<std::int64_t>>&, Index,        \
-                                                  CovarianceType, const PassOptions&);                         \
-  template SufficientStats moments_from_responsibilities<T>(                                                   \
-      const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&, const Eigen::Ref<const RowMatrix<double>>&, \
-      CovarianceType, const PassOptions&);
+template <typename T>
+SufficientStats moments_from_responsibilities(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& w,
+                                              const Eigen::Ref<const RowMatrix<double>>& resp, CovarianceType type,
+                                              const RowMatrix<double>& shift, const PassOptions& options) {
+  check_responsibilities<T>(X, resp);
+  check_given_shift(shift, resp.cols(), X.cols(), type);
+  detail::check_pass_inputs<T>(X, w, X.cols());
+  return responsibility_moments<T>(X, w, resp, type, shift, options);
+}
+
+#define GAUSSMIX_INSTANTIATE(T)                                                                                  \
+  template SufficientStats moments_from_labels<T>(const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&,   \
+                                                  const Eigen::Ref<const Vector<std::int64_t>>&, Index,          \
+                                                  CovarianceType, const PassOptions&);                           \
+  template SufficientStats moments_from_responsibilities<T>(                                                     \
+      const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&, const Eigen::Ref<const RowMatrix<double>>&,   \
+      CovarianceType, const PassOptions&);                                                                       \
+  template SufficientStats moments_from_labels<T>(const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&,   \
+                                                  const Eigen::Ref<const Vector<std::int64_t>>&, Index,          \
+                                                  CovarianceType, const RowMatrix<double>&, const PassOptions&); \
+  template SufficientStats moments_from_responsibilities<T>(                                                     \
+      const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&, const Eigen::Ref<const RowMatrix<double>>&,   \
+      CovarianceType, const RowMatrix<double>&, const PassOptions&);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)
 #undef GAUSSMIX_INSTANTIATE

@@ -195,6 +195,84 @@ std::pair<Vector<double>, double> weighted_mean_and_variance(const Eigen::Ref<co
   return {mean, partial_var.sum() / (total * static_cast<double>(n))};
 }
 
+// The sums of one Lloyd assignment: per cluster the weighted sums of the (centred) rows and
+// their weights, the weighted inertia, and how many labels changed.
+struct AssignTotals {
+  RowMatrix<double> sums;
+  Vector<double> counts;
+  double inertia = 0;
+  Index changed = 0;
+};
+
+// Assigns every row to its closest centre (`ctr`, about `mean`): labels and squared distances
+// into `labels` and `min_dist`, and the per-cluster sums merged in slot order.
+template <typename T>
+AssignTotals assign_pass(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& w, const Vector<double>& mean,
+                         const RowMatrix<double>& ctr, const detail::RowPartition& part, int n_threads,
+                         Vector<std::int64_t>& labels, Vector<double>& min_dist,
+                         const std::function<void()>& should_stop) {
+  const Index k = ctr.rows(), n = X.cols();
+  // Labels as wide as the scores, so that the vectorised minimum keeps them in lanes of its own.
+  using Label = std::conditional_t<sizeof(T) == 8, std::int64_t, std::int32_t>;
+  const RowMatrix<T> C = ctr.cast<T>();
+  const Vector<T> cn = C.rowwise().squaredNorm();
+  std::vector<AssignTotals> partial(part.n_slots);
+  detail::for_each_slot(
+      part, n_threads,
+      [&](Index s, Index begin, Index end) {
+        AssignTotals& p = partial[s];
+        p.sums = RowMatrix<double>::Zero(k, n);
+        p.counts = Vector<double>::Zero(k);
+        RowMatrix<T> xc;
+        // Column-major: a centre's scores are contiguous over the rows.
+        Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> scores;
+        Vector<T> best_score;
+        std::vector<Label> best(kRowsPerBlock);
+        for (Index r0 = begin; r0 < end; r0 += kRowsPerBlock) {
+          const Index rows = std::min(kRowsPerBlock, end - r0);
+          xc = (X.middleRows(r0, rows).template cast<double>().rowwise() - mean.transpose()).template cast<T>();
+          scores.noalias() = xc * C.transpose();
+          // |x - c|^2 = |x|^2 + (|c|^2 - 2 x.c): the first term is the same for every centre, so
+          // the closest centre minimises the second. The minimum runs centre by centre over all
+          // rows, which vectorises across rows; a running minimum along each row would wait on
+          // the previous comparison at every step.
+          best_score = (cn[0] - T(2) * scores.col(0).array()).matrix();
+          std::fill(best.begin(), best.begin() + rows, Label(0));
+          for (Index c = 1; c < k; ++c) {
+            const T* col = scores.col(c).data();
+            const T cc = cn[c];
+            T* bs = best_score.data();
+            Label* bl = best.data();
+            for (Index i = 0; i < rows; ++i) {
+              const T score = cc - T(2) * col[i];
+              const bool closer = score < bs[i];  // ties keep the lower index
+              bs[i] = closer ? score : bs[i];
+              bl[i] = closer ? static_cast<Label>(c) : bl[i];
+            }
+          }
+          for (Index i = 0; i < rows; ++i) {
+            const Index row = r0 + i, label = best[i];
+            const double dist = std::max(0.0, static_cast<double>(xc.row(i).squaredNorm() + best_score[i]));
+            min_dist[row] = dist;
+            if (labels[row] != label) ++p.changed;
+            labels[row] = label;
+            p.sums.row(label) += w[row] * xc.row(i).template cast<double>();
+            p.counts[label] += w[row];
+            p.inertia += w[row] * dist;
+          }
+        }
+      },
+      should_stop);
+  AssignTotals total{RowMatrix<double>::Zero(k, n), Vector<double>::Zero(k), 0.0, 0};
+  for (const auto& p : partial) {
+    total.sums += p.sums;
+    total.counts += p.counts;
+    total.inertia += p.inertia;
+    total.changed += p.changed;
+  }
+  return total;
+}
+
 }  // namespace
 
 template <typename T>
@@ -290,78 +368,13 @@ KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights
   Vector<double> min_dist(m);
 
   const auto part = detail::partition_rows(m, kRowsPerBlock, 64);
-  struct Partial {
-    RowMatrix<double> sums;
-    Vector<double> counts;
-    double inertia = 0;
-    Index changed = 0;
-  };
-  // Assigns every row to its closest centre; returns the merged per-cluster sums.
-  // Labels as wide as the scores, so that the vectorised minimum keeps them in lanes of its own.
-  using Label = std::conditional_t<sizeof(T) == 8, std::int64_t, std::int32_t>;
   auto assign = [&](const RowMatrix<double>& ctr) {
-    const RowMatrix<T> C = ctr.cast<T>();
-    const Vector<T> cn = C.rowwise().squaredNorm();
-    std::vector<Partial> partial(part.n_slots);
-    detail::for_each_slot(
-        part, options.n_threads,
-        [&](Index s, Index begin, Index end) {
-          Partial& p = partial[s];
-          p.sums = RowMatrix<double>::Zero(k, n);
-          p.counts = Vector<double>::Zero(k);
-          RowMatrix<T> xc;
-          // Column-major: a centre's scores are contiguous over the rows.
-          Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> scores;
-          Vector<T> best_score;
-          std::vector<Label> best(kRowsPerBlock);
-          for (Index r0 = begin; r0 < end; r0 += kRowsPerBlock) {
-            const Index rows = std::min(kRowsPerBlock, end - r0);
-            xc = (X.middleRows(r0, rows).template cast<double>().rowwise() - mean.transpose()).template cast<T>();
-            scores.noalias() = xc * C.transpose();
-            // |x - c|^2 = |x|^2 + (|c|^2 - 2 x.c): the first term is the same for every centre, so
-            // the closest centre minimises the second. The minimum runs centre by centre over all
-            // rows, which vectorises across rows; a running minimum along each row would wait on
-            // the previous comparison at every step.
-            best_score = (cn[0] - T(2) * scores.col(0).array()).matrix();
-            std::fill(best.begin(), best.begin() + rows, Label(0));
-            for (Index c = 1; c < k; ++c) {
-              const T* col = scores.col(c).data();
-              const T cc = cn[c];
-              T* bs = best_score.data();
-              Label* bl = best.data();
-              for (Index i = 0; i < rows; ++i) {
-                const T score = cc - T(2) * col[i];
-                const bool closer = score < bs[i];  // ties keep the lower index
-                bs[i] = closer ? score : bs[i];
-                bl[i] = closer ? static_cast<Label>(c) : bl[i];
-              }
-            }
-            for (Index i = 0; i < rows; ++i) {
-              const Index row = r0 + i, label = best[i];
-              const double dist = std::max(0.0, static_cast<double>(xc.row(i).squaredNorm() + best_score[i]));
-              min_dist[row] = dist;
-              if (result.labels[row] != label) ++p.changed;
-              result.labels[row] = label;
-              p.sums.row(label) += w[row] * xc.row(i).template cast<double>();
-              p.counts[label] += w[row];
-              p.inertia += w[row] * dist;
-            }
-          }
-        },
-        should_stop);
-    Partial total{RowMatrix<double>::Zero(k, n), Vector<double>::Zero(k), 0.0, 0};
-    for (const auto& p : partial) {
-      total.sums += p.sums;
-      total.counts += p.counts;
-      total.inertia += p.inertia;
-      total.changed += p.changed;
-    }
-    return total;
+    return assign_pass<T>(X, w, mean, ctr, part, options.n_threads, result.labels, min_dist, should_stop);
   };
 
   for (int iter = 1; iter <= options.max_iter; ++iter) {
     if (should_stop) should_stop();
-    const Partial totals = assign(centers);
+    const AssignTotals totals = assign(centers);
     result.n_iter = iter;
     result.inertia = totals.inertia;
     if (iter > 1 && totals.changed == 0) break;  // labels stable: centres already their means
@@ -381,7 +394,7 @@ KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights
     centers = updated;
     if (shift <= tol) {
       // Converged on the centres: relabel once so labels match the final centres.
-      const Partial last = assign(centers);
+      const AssignTotals last = assign(centers);
       result.inertia = last.inertia;
       break;
     }
@@ -390,11 +403,35 @@ KMeansResult kmeans(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights
   return result;
 }
 
+template <typename T>
+CenterAssignment assign_to_centers(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight,
+                                   const RowMatrix<double>& centers, const Vector<double>& origin, int n_threads,
+                                   const std::function<void()>& should_stop) {
+  const Index m = X.rows(), n = X.cols();
+  if (centers.rows() < 1 || centers.cols() != n) throw InvalidArgument("centers must be (k, n_features)");
+  if (origin.size() != n) throw InvalidArgument("origin must have one entry per feature");
+  const Vector<double> w = weights_or_ones(sample_weight, m);
+  CenterAssignment out;
+  out.labels = Vector<std::int64_t>::Constant(m, -1);
+  out.sq_distances.resize(m);
+  const RowMatrix<double> ctr = centers.rowwise() - origin.transpose();
+  const auto part = detail::partition_rows(m, kRowsPerBlock, 64);
+  const AssignTotals totals =
+      assign_pass<T>(X, w, origin, ctr, part, n_threads, out.labels, out.sq_distances, should_stop);
+  out.sums = totals.sums;
+  out.counts = totals.counts;
+  out.inertia = totals.inertia;
+  return out;
+}
+
 #define GAUSSMIX_INSTANTIATE(T)                                                                                        \
   template Vector<std::int64_t> kmeans_plusplus<T>(const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&, Index, \
                                                    std::uint64_t, int, const std::function<void()>&);                  \
   template KMeansResult kmeans<T>(const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&, Index,                  \
-                                  const KMeansOptions&, const std::function<void()>&);
+                                  const KMeansOptions&, const std::function<void()>&);                                 \
+  template CenterAssignment assign_to_centers<T>(const Eigen::Ref<const RowMatrix<T>>&, const SampleWeights&,          \
+                                                 const RowMatrix<double>&, const Vector<double>&, int,                 \
+                                                 const std::function<void()>&);
 GAUSSMIX_INSTANTIATE(float)
 GAUSSMIX_INSTANTIATE(double)
 #undef GAUSSMIX_INSTANTIATE

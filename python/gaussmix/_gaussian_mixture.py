@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from . import _validation as v
+from ._dask import is_dask_array
 from ._layout import layout
 from ._missing import check_incomplete, check_missing_option, mean_filled
 from ._priors import resolve_prior
@@ -226,13 +227,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         X = self._fit(X, sample_weight)
         # Labels from the final parameters, so fit_predict(X) == fit(X).predict(X).
-        return self._query(X, "predict")[:, 0].astype(np.int64)
+        return self._query(X, "predict")
 
     def _fit(self, X, sample_weight):
         """EM with restarts; returns the validated X. fit() needs no labels, so it skips the
         extra pass over the data that fit_predict() makes for them."""
         v.check_parameters(self)
         check_missing_option(self.missing)
+        if is_dask_array(X):
+            return self._fit_dask(X, sample_weight)
         marginalize = self.missing == "marginalize"
         v.check_feature_names(self, X, reset=True)
         X = v.check_array(X, min_samples=2, allow_nan=marginalize)
@@ -253,29 +256,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         filled_prior, core_prior = resolve_prior(
             self.prior, X, w, self.covariance_type, self.n_components
         )
-
-        do_init = not (self.warm_start and hasattr(self, "converged_"))
-        n_init = self.n_init if do_init else 1
-        random_state = v.check_random_state(self.random_state)
         n_threads = self._n_threads()
 
-        best = None
-        max_lower_bound = -np.inf
-        self.converged_ = False
-        for init in range(n_init):
-            self._verbose_init_start(init)
-            if do_init:
-                mixture = self._initial_mixture(
-                    X_init, w, random_state, inits, n_threads, core_prior
-                )
-                start_bound = -np.inf
-            else:
-                mixture = self._mixture()
-                start_bound = self.lower_bound_
-            if self.max_iter == 0:
-                # No EM: the initial parameters are the result (scikit-learn keeps the last).
-                best = (mixture, 0, False, [])
-                continue
+        def start(random_state):
+            return self._initial_mixture(X_init, w, random_state, inits, n_threads, core_prior)
+
+        def em(mixture, start_bound):
             result = _core.run_em(
                 X,
                 w,
@@ -289,10 +275,91 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 core_prior,
                 has_nan,
             )
-            self._verbose_init_end(result.lower_bound, result.converged)
-            if result.lower_bound > max_lower_bound or max_lower_bound == -np.inf:
-                max_lower_bound = result.lower_bound
-                best = (result.mixture, result.n_iter, result.converged, list(result.lower_bounds))
+            bounds = list(result.lower_bounds)
+            return result.mixture, result.n_iter, result.converged, result.lower_bound, bounds
+
+        self._restarts(start, em, filled_prior)
+        return X
+
+    def _fit_dask(self, X, sample_weight):
+        """fit() of a Dask array: the same restarts, each pass one Dask computation."""
+        from . import _dask, _dask_init
+
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        data = _dask.DaskData(
+            X,
+            sample_weight,
+            allow_nan=self.missing == "marginalize",
+            n_components=self.n_components,
+            has_prior=self.prior is not None,
+            n_threads=1 if self.n_threads is None else int(self.n_threads),
+        )
+        self.n_features_in_ = data.n_features
+        inits = self._checked_inits(data)
+        filled_prior, core_prior = resolve_prior(
+            self.prior,
+            data,
+            None,
+            self.covariance_type,
+            self.n_components,
+            data_moments=lambda: _dask_init.data_moments(data),
+        )
+
+        def start(random_state):
+            if all(inits[key] is not None for key in ("weights", "means", "precisions")):
+                return self._start_from_stats(None, inits, data.n_features, core_prior)
+            stats = _dask_init.initial_stats(
+                data, self.init_params, self.n_components, self.covariance_type, random_state
+            )
+            return self._start_from_stats(stats, inits, data.n_features, core_prior)
+
+        def em(mixture, start_bound):
+            return _dask.run_em(
+                data,
+                mixture,
+                tol=float(self.tol),
+                reg_covar=float(self.reg_covar),
+                max_iter=int(self.max_iter),
+                prior=core_prior,
+                missing=data.has_nan,
+                start_bound=float(start_bound),
+                callback=self._verbose_iteration if self.verbose else None,
+            )
+
+        self._restarts(start, em, filled_prior)
+        return data.X
+
+    def _restarts(self, start, em, filled_prior):
+        """The n_init starts, EM from each, the best kept; sets the fitted attributes.
+
+        start(random_state) gives an initial Mixture; em(mixture, start_bound) runs EM from it
+        and returns (mixture, n_iter, converged, lower_bound, lower_bounds).
+        """
+        do_init = not (self.warm_start and hasattr(self, "converged_"))
+        n_init = self.n_init if do_init else 1
+        random_state = v.check_random_state(self.random_state)
+
+        best = None
+        max_lower_bound = -np.inf
+        self.converged_ = False
+        for init in range(n_init):
+            self._verbose_init_start(init)
+            if do_init:
+                mixture = start(random_state)
+                start_bound = -np.inf
+            else:
+                mixture = self._mixture()
+                start_bound = self.lower_bound_
+            if self.max_iter == 0:
+                # No EM: the initial parameters are the result (scikit-learn keeps the last).
+                best = (mixture, 0, False, [])
+                continue
+            mixture, n_iter, converged, lower_bound, bounds = em(mixture, start_bound)
+            self._verbose_init_end(lower_bound, converged)
+            if lower_bound > max_lower_bound or max_lower_bound == -np.inf:
+                max_lower_bound = lower_bound
+                best = (mixture, n_iter, converged, bounds)
 
         mixture, self.n_iter_, self.converged_, self.lower_bounds_ = best
         self.lower_bound_ = max_lower_bound
@@ -307,7 +374,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 "parameters, or increase max_iter, tol, or check for degenerate data.",
                 ConvergenceWarning,
             )
-        return X
 
     def _n_threads(self):
         return 0 if self.n_threads is None else int(self.n_threads)
@@ -334,12 +400,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         n_samples, n_features = X.shape
         k = self.n_components
         if all(inits[key] is not None for key in ("weights", "means", "precisions")):
-            return _core.Mixture.from_precisions(
-                cov_type,
-                inits["weights"],
-                inits["means"],
-                structure.to_storage(inits["precisions"], n_features),
-            )
+            return self._start_from_stats(None, inits, n_features, prior)
         options = _core.PassOptions(n_threads)
         if self.init_params == "kmeans":
             seed = random_state.randint(np.iinfo(np.int32).max)
@@ -362,6 +423,20 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             # repeated rows of which the draw picked one, so equal initial weights either way.
             stats = _core.moments_from_labels(
                 rows, np.empty(0), np.arange(k, dtype=np.int64), k, cov_type, options
+            )
+        return self._start_from_stats(stats, inits, n_features, prior)
+
+    def _start_from_stats(self, stats, inits, n_features, prior):
+        """The initial Mixture: the M-step of the initial moments, overridden by the user's
+        weights_init, means_init and precisions_init (stats may be None when all three are given)."""
+        structure = layout(self.covariance_type)
+        cov_type = structure.core_type
+        if stats is None:
+            return _core.Mixture.from_precisions(
+                cov_type,
+                inits["weights"],
+                inits["means"],
+                structure.to_storage(inits["precisions"], n_features),
             )
         start = _core.maximize(stats, float(self.reg_covar), prior)
         weights = start.weights if inits["weights"] is None else inits["weights"]
@@ -432,12 +507,30 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return getattr(self, "missing", "error") == "marginalize"
 
     def _query(self, X, output, mixture=None):
-        return _core.log_prob(
+        if is_dask_array(X):
+            from . import _dask
+
+            n_threads = 1 if self.n_threads is None else int(self.n_threads)
+            return _dask.query(
+                X, mixture or self._mixture(), output, n_threads, self._marginalizes()
+            )
+        out = _core.log_prob(
             X, mixture or self._mixture(), output, self._n_threads(), self._marginalizes()
         )
+        if output == "predict":
+            return out[:, 0].astype(np.int64)
+        return out if output == "predict_proba" else out[:, 0]
 
     def _checked_X(self, X):
         v.check_is_fitted(self, NotFittedError)
+        if is_dask_array(X):
+            # Values are checked per chunk by the core's query pass when it runs.
+            if X.ndim != 2:
+                raise ValueError(f"Expected a 2D Dask array, got {X.ndim} dimension(s).")
+            if X.dtype.kind not in "biuf":
+                raise ValueError(f"X must contain real numbers, got dtype {X.dtype}.")
+            v.check_n_features(self, X, reset=False)
+            return X
         v.check_feature_names(self, X, reset=False)
         # Values (NaN, infinity, overflowing magnitudes) are checked by the core's query pass.
         X = v.check_array(X, check_values=False)
@@ -448,7 +541,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
         """Log of the mixture density at each row of X: ndarray of shape (n_samples,)."""
-        return self._query(self._checked_X(X), "score_samples")[:, 0]
+        return self._query(self._checked_X(X), "score_samples")
 
     def score(
         self, X: ArrayLike, y: object = None, sample_weight: ArrayLike | None = None
@@ -457,12 +550,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         log_density = self.score_samples(X)
         if sample_weight is None:
             return float(log_density.mean())
+        if is_dask_array(log_density):
+            w = sample_weight
+            return float((log_density * w).sum() / w.sum())
         w = v.check_sample_weight(sample_weight, log_density.shape[0])
         return float(np.dot(w, log_density) / w.sum())
 
     def predict(self, X: ArrayLike) -> NDArray[np.int64]:
         """Most probable component of each row: ndarray of shape (n_samples,)."""
-        return self._query(self._checked_X(X), "predict")[:, 0].astype(np.int64)
+        return self._query(self._checked_X(X), "predict")
 
     def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
         """Posterior probability of each component: ndarray of shape (n_samples, n_components)."""

@@ -29,10 +29,7 @@ def check_incomplete(X, n_components=None, name="X"):
     if not mask.any():
         v.check_range(X, name)
         return False
-    if np.isinf(X).any():
-        raise ValueError(
-            f"Input {name} contains infinity or a value too large for dtype({X.dtype.name!r})."
-        )
+    check_observed_values(X, name)
     empty = np.flatnonzero(mask.all(axis=0))
     if empty.size:
         raise ValueError(
@@ -45,6 +42,17 @@ def check_incomplete(X, n_components=None, name="X"):
             f"Input {name} has {observed} row(s) with any observed value, fewer than "
             f"n_components = {n_components}."
         )
+    return True
+
+
+def check_observed_values(X, name="X"):
+    """Refuses infinity and magnitudes whose squared distances overflow X's dtype, NaN allowed."""
+    if np.isinf(X).any():
+        raise ValueError(
+            f"Input {name} contains infinity or a value too large for dtype({X.dtype.name!r})."
+        )
+    if not X.size or np.isnan(X).all():
+        return
     top = float(np.nanmax(np.abs(X)))
     limit = v.max_magnitude(X.dtype, X.shape[1])
     if top > limit:
@@ -53,7 +61,6 @@ def check_incomplete(X, n_components=None, name="X"):
             f"overflow {X.dtype.name} (the limit for {X.shape[1]} feature(s) is about "
             f"{limit:.3g}). Rescale the data (e.g. divide by its standard deviation)."
         )
-    return True
 
 
 def observed_means(X, sample_weight=None):

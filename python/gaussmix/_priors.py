@@ -173,7 +173,7 @@ def default_prior(
     return resolve_prior(GaussianPrior(), data, w, covariance_type, n_components)[0]
 
 
-def resolve_prior(prior, X, sample_weight, covariance_type, n_components):
+def resolve_prior(prior, X, sample_weight, covariance_type, n_components, data_moments=None):
     """Fill a prior's missing fields from the data and build the core's Prior.
 
     Parameters
@@ -183,6 +183,9 @@ def resolve_prior(prior, X, sample_weight, covariance_type, n_components):
     sample_weight : ndarray of shape (n_samples,) or empty (all ones)
     covariance_type : str
     n_components : int
+    data_moments : callable, optional
+        Returns the data's (mean, covariance) when the prior needs them, instead of computing
+        them from X in memory (a Dask fit passes one that sums them over the chunks).
 
     Returns
     -------
@@ -205,7 +208,12 @@ def resolve_prior(prior, X, sample_weight, covariance_type, n_components):
     structure = layout(covariance_type)
     n_features = X.shape[1]
     need_data = prior.mean is None or prior.scale is None
-    data_mean, data_cov = _data_moments(X, sample_weight) if need_data else (None, None)
+    if not need_data:
+        data_mean, data_cov = None, None
+    elif data_moments is not None:
+        data_mean, data_cov = data_moments()
+    else:
+        data_mean, data_cov = _data_moments(X, sample_weight)
 
     alpha = _positive_real(prior.weight_concentration, "weight_concentration", 1.0, strict=False)
     kappa = _positive_real(prior.mean_precision, "mean_precision")

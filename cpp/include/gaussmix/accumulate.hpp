@@ -51,4 +51,19 @@ SufficientStats moments_from_responsibilities(const Eigen::Ref<const RowMatrix<T
                                               const Eigen::Ref<const RowMatrix<double>>& resp, CovarianceType type,
                                               const PassOptions& options = {});
 
+/// The same moments about given shifts (k, n), in one pass, instead of about each group's mean:
+/// statistics of different blocks of rows about the same shifts merge, so a distributed
+/// initialisation sums them per chunk. For a pooled type (tied) every row of `shift` must be
+/// the same point. The result's shift is `shift` as rounded to the data's precision.
+template <typename T>
+SufficientStats moments_from_labels(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight,
+                                    const Eigen::Ref<const Vector<std::int64_t>>& labels, Index k, CovarianceType type,
+                                    const RowMatrix<double>& shift, const PassOptions& options = {});
+
+template <typename T>
+SufficientStats moments_from_responsibilities(const Eigen::Ref<const RowMatrix<T>>& X,
+                                              const SampleWeights& sample_weight,
+                                              const Eigen::Ref<const RowMatrix<double>>& resp, CovarianceType type,
+                                              const RowMatrix<double>& shift, const PassOptions& options = {});
+
 }  // namespace gaussmix

@@ -46,6 +46,17 @@ struct SufficientStats {
   SufficientStats& merge(const SufficientStats& other);
   SufficientStats& operator+=(const SufficientStats& other) { return merge(other); }
 
+  /// The same sums taken about other shifts (k, n): with d_c = shift_c - new_shift_c,
+  /// s1_c + N_c d_c and s2_c + d_c s1_c^T + s1_c d_c^T + N_c d_c d_c^T (in the layout of the
+  /// type; tied's pooled sum uses the total of s1, exact when each row's responsibilities sum
+  /// to one, as in every pass of the library). Lets statistics about different points merge,
+  /// e.g. the running statistics of stepwise EM and a new chunk's. Throws InvalidArgument on a
+  /// wrong shape, or for tied when the rows of new_shift differ.
+  SufficientStats about(const RowMatrix<double>& new_shift) const;
+  /// Every sum (n_k, s1, s2, log_likelihood, weight_sum) multiplied by factor >= 0; n_samples
+  /// kept. Stepwise EM decays its running statistics with it.
+  SufficientStats scaled(double factor) const;
+
   Index n_components() const { return s1.rows(); }
   Index n_features() const { return s1.cols(); }
 };
