@@ -63,6 +63,8 @@ class Mixture:
     def n_features(self) -> int: ...
     def precisions(self) -> Array: ...
     def n_parameters(self) -> int: ...
+    def __getstate__(self) -> tuple: ...
+    def __setstate__(self, state: tuple) -> None: ...
 
 class SufficientStats:
     @staticmethod
@@ -90,6 +92,8 @@ class SufficientStats:
     @property
     def n_features(self) -> int: ...
     def merge(self, other: "SufficientStats") -> "SufficientStats": ...
+    def about(self, shift: Array) -> "SufficientStats": ...
+    def scaled(self, factor: float) -> "SufficientStats": ...
     def __iadd__(self, other: "SufficientStats") -> "SufficientStats": ...
     def __add__(self, other: "SufficientStats") -> "SufficientStats": ...
     def __getstate__(self) -> tuple: ...
@@ -119,6 +123,13 @@ class EmResult:
     lower_bound: float
     lower_bounds: list[float]
 
+class CenterAssignment:
+    labels: NDArray[np.int64]
+    sq_distances: Array
+    sums: Array
+    counts: Array
+    inertia: float
+
 class KMeansResult:
     centers: Array
     labels: NDArray[np.int64]
@@ -144,6 +155,23 @@ def moments_from_responsibilities(
     sample_weight: Array,
     resp: Array,
     covariance_type: CovarianceType,
+    options: PassOptions,
+) -> SufficientStats: ...
+def moments_from_labels_about(
+    X: Data,
+    sample_weight: Array,
+    labels: NDArray[np.int64],
+    k: int,
+    covariance_type: CovarianceType,
+    shift: Array,
+    options: PassOptions,
+) -> SufficientStats: ...
+def moments_from_responsibilities_about(
+    X: Data,
+    sample_weight: Array,
+    resp: Array,
+    covariance_type: CovarianceType,
+    shift: Array,
     options: PassOptions,
 ) -> SufficientStats: ...
 def log_prob(
@@ -196,6 +224,9 @@ def kmeans(
 def kmeans_plusplus(
     X: Data, sample_weight: Array, k: int, seed: int, n_threads: int = 0
 ) -> NDArray[np.int64]: ...
+def assign_to_centers(
+    X: Data, sample_weight: Array, centers: Array, origin: Array, n_threads: int = 0
+) -> CenterAssignment: ...
 def encode_model(
     mixture: Mixture,
     n_iter: int,

@@ -5,18 +5,20 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
+from . import _stepwise as stepwise
 from . import _validation as v
 from ._dask import is_dask_array
 from ._layout import layout
 from ._missing import check_incomplete, check_missing_option, mean_filled
 from ._priors import resolve_prior
 from ._sklearn_compat import BaseEstimator, ConvergenceWarning, DensityMixin, NotFittedError
+from ._stepwise import check_schedule
 
 
 def _rows_from_data(random_state, w, n_samples, k):
@@ -97,6 +99,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         data with each NaN replaced by its feature's observed mean (k-means and the seeding
         run on that completed copy); the first EM iteration already uses the exact marginal
         densities. Without NaN the fit is bit-for-bit the one of missing='error'.
+    learning_decay : float in (0.5, 1], default=0.7
+    learning_offset : float >= 0, default=10.0
+        Keyword-only: the step sizes of `partial_fit`, g_t = (t + learning_offset) **
+        -learning_decay for the t-th chunk (stepwise EM; see `partial_fit`). `fit` ignores them.
 
     Attributes
     ----------
@@ -168,6 +174,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         n_threads=None,
         prior=None,
         missing="error",
+        learning_decay=0.7,
+        learning_offset=10.0,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -186,6 +194,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.n_threads = n_threads
         self.prior = prior
         self.missing = missing
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -228,6 +238,82 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         X = self._fit(X, sample_weight)
         # Labels from the final parameters, so fit_predict(X) == fit(X).predict(X).
         return self._query(X, "predict")
+
+    def partial_fit(
+        self, X: ArrayLike, y: object = None, *, sample_weight: ArrayLike | None = None
+    ) -> GaussianMixture:
+        """Update the model with one chunk of data, for data that arrive in chunks (stepwise EM).
+
+        The first call fits the chunk as `fit` does (every restart and init option); each later
+        call is one E-step on its chunk and an M-step from running statistics that blend the
+        chunk's in with step g_t = (t + learning_offset) ** -learning_decay (Cappe & Moulines
+        2009): old chunks are forgotten gradually and no data are kept. A model fitted by `fit`
+        continues from its parameters. `n_features_in_` is fixed by the first call; a chunk of
+        another width is a ValueError. `missing`, `prior` and sample weights work as in `fit`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : GaussianMixture
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> rng = np.random.RandomState(0)
+        >>> gm = GaussianMixture(2, random_state=0)
+        >>> for _ in range(5):
+        ...     gm = gm.partial_fit(rng.normal(size=(500, 2)))
+        >>> gm.n_steps_
+        5
+        """
+        check_schedule(self.learning_decay, self.learning_offset)
+        if is_dask_array(X):
+            X = X.compute()  # a chunk of a stream is held in memory by definition
+        rows: Any
+        if not hasattr(self, "means_"):
+            rows = self._fit(X, sample_weight)
+            mixture = self._mixture()
+            self.n_steps_ = 0
+        else:
+            v.check_parameters(self)
+            check_missing_option(self.missing)
+            mixture = self._mixture()
+            v.check_feature_names(self, X, reset=False)
+            rows = v.check_array(X, allow_nan=self._marginalizes())
+            v.check_n_features(self, rows, reset=False)
+        w = v.check_sample_weight(sample_weight, rows.shape[0])
+        has_nan = self._marginalizes() and check_incomplete(rows)
+        stats = _core.accumulate(rows, w, mixture, _core.PassOptions(self._n_threads(), has_nan))
+        if not stats.weight_sum > 0:
+            raise ValueError(
+                "sample_weight sums to zero: at least one sample needs positive weight."
+            )
+        chunk = stepwise.per_unit(stats)
+        self.n_steps_ = getattr(self, "n_steps_", 0) + 1
+        running = getattr(self, "_running_stats", None)
+        if running is None or self.n_steps_ == 1:
+            running, self._weight_seen = chunk, 0.0
+        else:
+            gamma = stepwise.step_size(self.n_steps_, self.learning_decay, self.learning_offset)
+            running = stepwise.update(running, chunk, gamma)
+        self._running_stats = running
+        self._weight_seen += stats.weight_sum
+        _, core_prior = resolve_prior(
+            getattr(self, "prior_", None), rows, w, self.covariance_type, self.n_components
+        )
+        log_prior = _core.log_prior(mixture, core_prior) if core_prior is not None else 0.0
+        scale = self._weight_seen if core_prior is not None else 1.0
+        self._set_mixture(_core.maximize(running.scaled(scale), float(self.reg_covar), core_prior))
+        # The chunk's log-likelihood per unit of weight under the parameters it was scored with.
+        self.lower_bound_ = (stats.log_likelihood + log_prior) / stats.weight_sum
+        self.lower_bounds_ = [*getattr(self, "lower_bounds_", []), self.lower_bound_]
+        return self
 
     def _fit(self, X, sample_weight):
         """EM with restarts; returns the validated X. fit() needs no labels, so it skips the
@@ -368,6 +454,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         elif hasattr(self, "prior_"):
             del self.prior_
         self._set_mixture(mixture)
+        # A new fit starts partial_fit's running statistics over.
+        self._running_stats = None
+        if hasattr(self, "n_steps_"):
+            del self.n_steps_
         if not self.converged_ and self.max_iter > 0:
             warnings.warn(
                 "Best performing initialization did not converge. Try different init "
@@ -551,8 +641,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if sample_weight is None:
             return float(log_density.mean())
         if is_dask_array(log_density):
-            w = sample_weight
-            return float((log_density * w).sum() / w.sum())
+            weights: Any = sample_weight  # a Dask or NumPy vector, summed lazily with the rows
+            return float((log_density * weights).sum() / weights.sum())
         w = v.check_sample_weight(sample_weight, log_density.shape[0])
         return float(np.dot(w, log_density) / w.sum())
 

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _validation as v
+from ._dask import is_dask_array
 from ._gaussian_mixture import GaussianMixture
 from ._layout import COVARIANCE_TYPES
 from ._missing import check_incomplete
@@ -200,6 +201,36 @@ def _entropy(resp, sample_weight):
     return float(per_row.sum() if sample_weight.size == 0 else np.dot(sample_weight, per_row))
 
 
+def _dask_criteria(est, X, sample_weight):
+    """(total weight, log-likelihood, entropy) of a Dask array, in one computation."""
+    import dask
+
+    log_density = est.score_samples(X)
+    resp = est.predict_proba(X)
+    plogp = dask.array.where(
+        resp > 0, resp * dask.array.log(dask.array.where(resp > 0, resp, 1.0)), 0.0
+    )
+    entropy_rows = -plogp.sum(axis=1)
+    if sample_weight.size == 0:
+        parts = (X.shape[0], log_density.sum(), entropy_rows.sum())
+    else:
+        parts = (
+            sample_weight.sum(),
+            (sample_weight * log_density).sum(),
+            (sample_weight * entropy_rows).sum(),
+        )
+    return tuple(float(p) for p in dask.compute(*parts))
+
+
+def _dask_weights(sample_weight, X):
+    import dask.array as da
+
+    w = sample_weight if is_dask_array(sample_weight) else np.asarray(sample_weight, dtype=float)
+    if not is_dask_array(w):
+        w = da.from_array(w, chunks=(X.chunks[0],))
+    return w
+
+
 def _failed_row(n_components, covariance_type, why):
     return (n_components, covariance_type, np.nan, 0, np.inf, np.inf, np.inf, False, 0, why[:200])
 
@@ -232,15 +263,19 @@ def _fit_one(
         # A combination the data cannot support (too many components, a singular covariance)
         # is a result for the table, not a reason to lose the other fits.
         return None, _failed_row(n_components, covariance_type, str(exc))
-    n_total = float(X.shape[0] if sample_weight.size == 0 else sample_weight.sum())
-    log_density = est.score_samples(X)
-    log_likelihood = float(
-        log_density.sum() if sample_weight.size == 0 else np.dot(sample_weight, log_density)
-    )
+    if is_dask_array(X):
+        n_total, log_likelihood, entropy = _dask_criteria(est, X, sample_weight)
+    else:
+        n_total = float(X.shape[0] if sample_weight.size == 0 else sample_weight.sum())
+        log_density = est.score_samples(X)
+        log_likelihood = float(
+            log_density.sum() if sample_weight.size == 0 else np.dot(sample_weight, log_density)
+        )
+        entropy = _entropy(est.predict_proba(X), sample_weight)
     n_parameters = est._n_parameters()
     bic = -2.0 * log_likelihood + n_parameters * np.log(n_total)
     aic = -2.0 * log_likelihood + 2.0 * n_parameters
-    icl = bic + 2.0 * _entropy(est.predict_proba(X), sample_weight)
+    icl = bic + 2.0 * entropy
     row = (
         n_components,
         covariance_type,
@@ -313,10 +348,15 @@ def select_model(
     _check_criterion(criterion)
     # With missing="marginalize" NaN marks unobserved values; each fit checks the rest.
     marginalize = params.get("missing") == "marginalize"
-    data = v.check_array(X, min_samples=2, allow_nan=marginalize)
-    if marginalize:
-        check_incomplete(data)
-    w = v.check_sample_weight(sample_weight, data.shape[0])
+    if is_dask_array(X):
+        # Each fit validates the chunks in its first pass; the weights stay a Dask array.
+        data = X
+        w = np.empty(0) if sample_weight is None else _dask_weights(sample_weight, X)
+    else:
+        data = v.check_array(X, min_samples=2, allow_nan=marginalize)
+        if marginalize:
+            check_incomplete(data)
+        w = v.check_sample_weight(sample_weight, data.shape[0])
 
     ks: list = (
         [n_components] if isinstance(n_components, numbers.Integral) else list(n_components)  # type: ignore[arg-type]
@@ -360,8 +400,11 @@ def select_model(
 
     # Rows with positive weight that differ from each other: at most that many components can
     # each have samples of their own. Counted only when some combination could exceed it.
-    weighted = data if w.size == 0 else data[w > 0]
-    n_distinct = len(weighted) if max(ks) <= 1 else len(np.unique(weighted, axis=0))
+    if is_dask_array(data):
+        n_distinct = data.shape[0]  # not counted: that would pull the rows to the client
+    else:
+        weighted = data if w.size == 0 else data[w > 0]
+        n_distinct = len(weighted) if max(ks) <= 1 else len(np.unique(weighted, axis=0))
 
     def task(i):
         k, t = combos[i]
