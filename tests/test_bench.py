@@ -101,3 +101,20 @@ def test_missing_values_benchmark_runs():
         assert row["incomplete_s_per_iter"] > 0 and row["reference_s_per_iter"] > 0
     for row in result["imputation"]:
         assert row["gaussmix"] < row["simple_mean"]
+
+
+def test_dask_benchmark_runs():
+    script = os.path.join(ROOT, "bench", "bench_dask.py")
+    out = subprocess.run(
+        [sys.executable, script, "--quick", "--json", "--repeats", "1", "--iters", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    result = json.loads(out.stdout)
+    em = result["em"]
+    assert em["chunks"] == 8 and em["bytes_per_iteration"] > 0
+    for key in ("in_memory", "threaded", "cluster", "sklearn"):
+        assert em[f"{key}_s_per_iter"] > 0
+    assert result["memmap"]["n_iter"] >= 1

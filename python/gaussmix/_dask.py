@@ -40,16 +40,31 @@ def _dask():
     return dask, da
 
 
-def tree_reduce(items, combine):
-    """Delayed pairwise reduction of `items` in a fixed order: ((0+1)+(2+3))+..., so the
-    rounding of the result does not depend on which worker finishes first."""
+# Results merged by one task: a wide fan-in keeps the reduction to few tasks and few levels,
+# each of which costs a scheduler round trip on a cluster.
+_SPLIT_EVERY = 8
+
+
+def _combine_all(combine, *parts):
+    out = parts[0]
+    for part in parts[1:]:
+        out = combine(out, part)
+    return out
+
+
+def tree_reduce(items, combine, split_every=_SPLIT_EVERY):
+    """Delayed reduction of `items` in a fixed order, groups of `split_every` merged left to
+    right by one task each, so the rounding of the result does not depend on which worker
+    finishes first."""
     dask, _ = _dask()
-    combine = dask.delayed(combine, pure=True)
+    merge = dask.delayed(_combine_all, pure=True)
     while len(items) > 1:
-        pairs = [combine(items[i], items[i + 1]) for i in range(0, len(items) - 1, 2)]
-        if len(items) % 2:
-            pairs.append(items[-1])
-        items = pairs
+        items = [
+            merge(combine, *items[i : i + split_every])
+            if len(items[i : i + split_every]) > 1
+            else items[i]
+            for i in range(0, len(items), split_every)
+        ]
     return items[0]
 
 
@@ -74,10 +89,29 @@ def _merge_summaries(a, b):
     return out
 
 
+# Rows summarised at a time, so that the temporaries of a large chunk stay a few MB.
+_SUMMARY_ROWS = 65536
+
+
 def _chunk_summary(x, w, allow_nan, index, start):
     """Validates one chunk (the in-memory messages, naming the chunk) and summarises it."""
-    where = _BAD_CHUNK.format(index=index, start=start, stop=start + x.shape[0])
     x = np.asarray(x)
+    parts = [
+        _block_summary(
+            x[a : a + _SUMMARY_ROWS],
+            None if w is None else np.asarray(w)[a : a + _SUMMARY_ROWS],
+            allow_nan,
+            index,
+            start,
+            start + x.shape[0],
+        )
+        for a in range(0, max(x.shape[0], 1), _SUMMARY_ROWS)
+    ]
+    return _combine_all(_merge_summaries, *parts)
+
+
+def _block_summary(x, w, allow_nan, index, start, stop):
+    where = _BAD_CHUNK.format(index=index, start=start, stop=stop)
     try:
         if allow_nan:
             check_observed_values(x, "X")
