@@ -212,3 +212,25 @@ def test_step_sizes_follow_the_schedule():
 
     assert step_size(1, 0.7, 10.0) == pytest.approx(11.0**-0.7)
     assert step_size(100, 1.0, 0.0) == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("cov_type", COVARIANCE_TYPES)
+@pytest.mark.filterwarnings("ignore:Best performing initialization did not converge")
+def test_statistics_and_update_from_are_one_em_iteration(cov_type):
+    import gaussmix
+
+    X = make_mixture_data(seed=4)
+    gm = GaussianMixture(3, covariance_type=cov_type, random_state=0, max_iter=3).fit(X)
+    start = dict(weights_init=gm.weights_, means_init=gm.means_, precisions_init=gm.precisions_)
+    one = GaussianMixture(3, covariance_type=cov_type, max_iter=1, **start)
+    with pytest.warns(Warning, match="did not converge"):
+        one.fit(X)
+    parts = [gm.statistics(X[a : a + 150]) for a in range(0, len(X), 150)]
+    stats = pickle.loads(pickle.dumps(sum(parts[1:], parts[0])))
+    assert isinstance(stats, gaussmix.SufficientStats)
+    gm.update_from(stats)
+    for name in ("weights_", "means_", "covariances_"):
+        np.testing.assert_allclose(getattr(gm, name), getattr(one, name), rtol=1e-10, atol=1e-13)
+    assert gm.lower_bound_ == pytest.approx(one.lower_bound_, rel=1e-12)
+    with pytest.raises(ValueError, match="components"):
+        GaussianMixture(2, covariance_type=cov_type, random_state=0).fit(X).update_from(stats)

@@ -21,11 +21,16 @@ from ._priors import GaussianPrior, default_prior
 
 __version__ = _core.__version__
 
+#: The additive summary of a pass over data (see GaussianMixture.statistics): it pickles, and
+#: statistics about the same shifts merge with ``+``.
+SufficientStats = _core.SufficientStats
+
 __all__ = [
     "GaussianMixture",
     "GaussianMixtureImputer",
     "GaussianPrior",
     "ModelSelectionResult",
+    "SufficientStats",
     "default_prior",
     "get_cmake_dir",
     "load",

@@ -274,7 +274,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         check_schedule(self.learning_decay, self.learning_offset)
         if is_dask_array(X):
-            X = X.compute()  # a chunk of a stream is held in memory by definition
+            X = X.compute()  # type: ignore[union-attr]  # a stream's chunk is held in memory
         rows: Any
         if not hasattr(self, "means_"):
             rows = self._fit(X, sample_weight)
@@ -304,9 +304,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             running = stepwise.update(running, chunk, gamma)
         self._running_stats = running
         self._weight_seen += stats.weight_sum
-        _, core_prior = resolve_prior(
-            getattr(self, "prior_", None), rows, w, self.covariance_type, self.n_components
-        )
+        core_prior = self._fitted_core_prior()
         log_prior = _core.log_prior(mixture, core_prior) if core_prior is not None else 0.0
         scale = self._weight_seen if core_prior is not None else 1.0
         self._set_mixture(_core.maximize(running.scaled(scale), float(self.reg_covar), core_prior))
@@ -738,6 +736,77 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         ]
         labels = np.repeat(np.arange(self.n_components, dtype=np.int64), counts)
         return np.vstack(parts), labels
+
+    def statistics(
+        self, X: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> _core.SufficientStats:
+        """The sufficient statistics of X under the fitted parameters (one E-step), to merge.
+
+        The E-step and the moment sums of EM in one pass over X. The result is a small
+        picklable object (`gaussmix.SufficientStats`). Statistics of different chunks merge with
+        `+`, because all of them are taken about the same shifts (the fitted means).
+        `update_from` then makes the M-step. Together they are one EM iteration over data held
+        anywhere, such as files read one at a time or a pipeline of your own. NaN is allowed
+        with missing='marginalize'.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> X = np.random.RandomState(0).normal(size=(1000, 2))
+        >>> gm = GaussianMixture(2, random_state=0).fit(X)
+        >>> stats = gm.statistics(X[:500]) + gm.statistics(X[500:])
+        >>> gm = gm.update_from(stats)
+        >>> round(stats.weight_sum)
+        1000
+        """
+        rows: Any = self._checked_X(X)
+        if is_dask_array(rows):
+            raise TypeError("statistics() takes an in-memory array; pass each chunk in turn.")
+        has_nan = self._marginalizes() and check_incomplete(rows)
+        if not self._marginalizes():
+            v.check_range(rows)
+        w = v.check_sample_weight(sample_weight, rows.shape[0])
+        options = _core.PassOptions(self._n_threads(), has_nan)
+        return _core.accumulate(rows, w, self._mixture(), options)
+
+    def update_from(self, stats: _core.SufficientStats) -> GaussianMixture:
+        """The M-step: sets the parameters from merged sufficient statistics and returns self.
+
+        It uses this model's reg_covar and, when it was fitted with a prior, that prior
+        (`prior_`). `lower_bound_` becomes the statistics' log-likelihood per unit of weight,
+        that is, of the parameters they were computed with.
+        """
+        v.check_is_fitted(self, NotFittedError)
+        if not isinstance(stats, _core.SufficientStats):
+            raise TypeError(f"stats must be gaussmix.SufficientStats, got {type(stats).__name__}.")
+        if stats.n_features != self.means_.shape[1] or stats.n_components != self.n_components:
+            raise ValueError(
+                f"stats are for {stats.n_components} components and {stats.n_features} features; "
+                f"this model has {self.n_components} and {self.means_.shape[1]}."
+            )
+        if stats.covariance_type != layout(self.covariance_type).core_type:
+            raise ValueError(
+                f"stats are of covariance type {stats.covariance_type.name!r}, this model's is "
+                f"{self.covariance_type!r}."
+            )
+        if not stats.weight_sum > 0:
+            raise ValueError("stats hold no sample weight.")
+        core_prior = self._fitted_core_prior()
+        mixture = self._mixture()
+        log_prior = _core.log_prior(mixture, core_prior) if core_prior is not None else 0.0
+        self._set_mixture(_core.maximize(stats, float(self.reg_covar), core_prior))
+        self.lower_bound_ = (stats.log_likelihood + log_prior) / stats.weight_sum
+        return self
+
+    def _fitted_core_prior(self):
+        """The core's Prior of the fitted prior_ (all fields filled), or None without one."""
+        if getattr(self, "prior_", None) is None:
+            return None
+        width = np.empty((0, self.means_.shape[1]))
+        return resolve_prior(
+            self.prior_, width, np.empty(0), self.covariance_type, self.n_components
+        )[1]
 
     def save(self, file: str | os.PathLike | BinaryIO, *, dtype: str = "float64") -> None:
         """Write the fitted model to `file` in gaussmix's model file format.
