@@ -187,6 +187,17 @@ def test_n_init_keeps_the_best_and_warm_start_continues():
     assert len(warm.lower_bounds_) == 2
 
 
+def test_verbose_prints_as_in_memory(capsys):
+    X = _data(seed=13)
+    start = initial_parameters(X, 3, "full", seed=13)
+    kw = dict(verbose=1, verbose_interval=1, tol=1e-6, **start)
+    GaussianMixture(3, **kw).fit(X)
+    in_memory = capsys.readouterr().out
+    GaussianMixture(3, **kw).fit(da.from_array(X, chunks=(500, 3)))
+    assert capsys.readouterr().out == in_memory
+    assert "Iteration 2" in in_memory
+
+
 def test_queries_are_lazy_and_equal_in_memory(scheduler):
     X = _data(seed=7)
     gm = GaussianMixture(3, random_state=0).fit(X)

@@ -214,7 +214,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), or a dask.array.Array
+            A Dask array is fitted where its chunks are: each EM iteration is one Dask
+            computation (a pass per chunk, the statistics merged, the M-step here), on the
+            active scheduler (a distributed Client's cluster, or Dask's threads); the result
+            equals the in-memory fit from the same start to rounding. Its queries then
+            return lazy Dask arrays. Needs ``pip install 'gaussmix[dask]'``.
         y : ignored
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; an integer weight counts like repeating the row.
