@@ -144,41 +144,9 @@ class ModelSelectionResult:
         -------
         ax : matplotlib Axes
         """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as exc:
-            raise ImportError(
-                "ModelSelectionResult.plot() needs matplotlib; install it with "
-                '`pip install matplotlib` (or `pip install ".[plot]"` from a gaussmix checkout).'
-            ) from exc
-        criterion = self.criterion if criterion is None else _check_criterion(criterion)
-        if ax is None:
-            ax = plt.gca()
-        for cov_type in dict.fromkeys(self.table["covariance_type"]):
-            rows = self.table[self.table["covariance_type"] == cov_type]
-            rows = rows[np.argsort(rows["n_components"], kind="stable")]
-            finite = np.isfinite(rows[criterion])
-            ax.plot(
-                rows["n_components"][finite],
-                rows[criterion][finite],
-                marker="o",
-                label=str(cov_type),
-            )
-        best = self.table[self.best_index_]
-        if criterion == self.criterion:
-            ax.plot(
-                [best["n_components"]],
-                [best[criterion]],
-                marker="*",
-                markersize=14,
-                color="black",
-                linestyle="none",
-                label="selected",
-            )
-        ax.set_xlabel("n_components")
-        ax.set_ylabel(f"{criterion.upper()} (lower is better)")
-        ax.legend(title="covariance_type")
-        return ax
+        from .plot import plot_selection
+
+        return plot_selection(self, ax=ax, criterion=criterion)
 
 
 def _check_criterion(criterion):
