@@ -130,7 +130,24 @@ void bind_mixture(py::module_& m) {
 
   // Statistics travel (Dask workers, partial_fit, user pipelines): they pickle as their fields
   // and merge with merge() or +=, the only operation a reduction needs.
-  py::class_<SufficientStats>(m, "SufficientStats")
+  py::class_<SufficientStats>(m, "SufficientStats", R"doc(The additive summary of one pass over some rows.
+
+Per component the summed responsibilities n_k, the first moments s1 and the second moments
+s2 about `shift`, the log-likelihood and the total weight of the rows (cpp/include/gaussmix/
+stats.hpp says what each field holds). Statistics of disjoint rows about the same shifts merge
+with ``+``; ``about(shift)`` re-expresses them about other shifts, ``scaled(f)`` multiplies them.
+They pickle.
+
+Examples
+--------
+>>> import numpy as np
+>>> from gaussmix import GaussianMixture
+>>> X = np.random.RandomState(0).normal(size=(300, 2))
+>>> gm = GaussianMixture(2, random_state=0).fit(X)
+>>> stats = gm.statistics(X[:100]) + gm.statistics(X[100:])
+>>> round(stats.weight_sum)
+300
+)doc")
       .def_static("zeros", &SufficientStats::zeros, py::arg("covariance_type"), py::arg("n_components"),
                   py::arg("n_features"), py::arg("shift"))
       .def_readonly("covariance_type", &SufficientStats::covariance_type)

@@ -21,6 +21,12 @@ def get_cmake_dir() -> str:
     FileNotFoundError
         When gaussmix is imported from a source tree rather than an installed wheel: only the
         wheel carries the library and its CMake package.
+
+    Examples
+    --------
+    >>> import gaussmix
+    >>> folder = gaussmix.get_cmake_dir()  # doctest: +SKIP
+    >>> # cmake -DCMAKE_PREFIX_PATH="$folder" ...
     """
     folder = _PACKAGE / "share" / "cmake" / "gaussmix"
     if not (folder / "gaussmixConfig.cmake").is_file():

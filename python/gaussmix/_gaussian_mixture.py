@@ -152,6 +152,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     overflow the dtype, and malformed parameters raise ValueError or TypeError; the caller's
     arrays are never modified. Results are bit-identical for any ``n_threads``; long calls
     release the GIL and stop on Ctrl-C (KeyboardInterrupt) within a fraction of a second.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gaussmix import GaussianMixture
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.vstack([rng.normal(size=(200, 2)), rng.normal(size=(200, 2)) + 6])
+    >>> gm = GaussianMixture(n_components=2, random_state=0).fit(X)
+    >>> [int(round(m)) for m in np.sort(gm.means_[:, 0])]
+    [0, 6]
     """
 
     def __init__(
@@ -227,6 +237,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Returns
         -------
         self : GaussianMixture
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> gm = GaussianMixture(2, random_state=0).fit(X)
+        >>> gm.means_.shape
+        (2, 2)
         """
         self._fit(X, sample_weight)
         return self
@@ -239,6 +258,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> labels = GaussianMixture(2, random_state=0).fit_predict(X)
+        >>> labels.shape
+        (300,)
         """
         X = self._fit(X, sample_weight)
         # Labels from the final parameters, so fit_predict(X) == fit(X).predict(X).
@@ -633,13 +661,32 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     # ------------------------------------------------------------------ queries
 
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Log of the mixture density at each row of X: ndarray of shape (n_samples,)."""
+        """Log of the mixture density at each row of X: ndarray of shape (n_samples,).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> GaussianMixture(2, random_state=0).fit(X).score_samples(X[:4]).shape
+        (4,)
+        """
         return self._query(self._checked_X(X), "score_samples")
 
     def score(
         self, X: ArrayLike, y: object = None, sample_weight: ArrayLike | None = None
     ) -> float:
-        """Mean log-likelihood per sample of X (weighted by sample_weight when given)."""
+        """Mean log-likelihood per sample of X (weighted by sample_weight when given).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> gm = GaussianMixture(2, random_state=0).fit(X)
+        >>> bool(np.isclose(gm.score(X), gm.score_samples(X).mean()))
+        True
+        """
         log_density = self.score_samples(X)
         if sample_weight is None:
             return float(log_density.mean())
@@ -650,11 +697,30 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return float(np.dot(w, log_density) / w.sum())
 
     def predict(self, X: ArrayLike) -> NDArray[np.int64]:
-        """Most probable component of each row: ndarray of shape (n_samples,)."""
+        """Most probable component of each row: ndarray of shape (n_samples,).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> GaussianMixture(2, random_state=0).fit(X).predict(X[:4]).shape
+        (4,)
+        """
         return self._query(self._checked_X(X), "predict")
 
     def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Posterior probability of each component: ndarray of shape (n_samples, n_components)."""
+        """Posterior probability of each component: ndarray of shape (n_samples, n_components).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> proba = GaussianMixture(2, random_state=0).fit(X).predict_proba(X[:4])
+        >>> bool(np.allclose(proba.sum(axis=1), 1.0))
+        True
+        """
         return self._query(self._checked_X(X), "predict_proba")
 
     def impute(
@@ -718,6 +784,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         X : ndarray of shape (n_samples, n_features)
         y : ndarray of shape (n_samples,)
             The component each sample came from (sorted: all of component 0 first, ...).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> X_new, y_new = GaussianMixture(2, random_state=0).fit(X).sample(5)
+        >>> X_new.shape, y_new.shape
+        ((5, 2), (5,))
         """
         v.check_is_fitted(self, NotFittedError)
         if (
@@ -781,6 +856,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         It uses this model's reg_covar and, when it was fitted with a prior, that prior
         (`prior_`). `lower_bound_` becomes the statistics' log-likelihood per unit of weight,
         that is, of the parameters they were computed with.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> gm = GaussianMixture(2, random_state=0).fit(X)
+        >>> gm = gm.update_from(gm.statistics(X[:150]) + gm.statistics(X[150:]))
         """
         v.check_is_fitted(self, NotFittedError)
         if not isinstance(stats, _core.SufficientStats):
@@ -825,6 +908,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         dtype : {'float64', 'float32'}, default='float64'
             Element type of the stored arrays. float32 halves the file; the parameters are
             then rounded to float32 once, when written.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> import io, gaussmix
+        >>> buffer = io.BytesIO()
+        >>> GaussianMixture(2, random_state=0).fit(X).save(buffer)
+        >>> gaussmix.load(io.BytesIO(buffer.getvalue())).n_components
+        2
         """
         from ._io import save
 
@@ -860,6 +954,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         ValueError
             On repeated, out-of-range or non-integer indices, when no feature remains, or when
             `values` has the wrong length, is not finite, or has zero density.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> given = GaussianMixture(2, random_state=0).fit(X).condition([0], [1.5])
+        >>> given.means_.shape
+        (2, 1)
         """
         from ._conditioning import condition
 
@@ -880,6 +983,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             The conditional mean of the remaining features (in their original order): the
             components' conditional means averaged with their posterior probabilities given
             the given features alone.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> gm = GaussianMixture(2, random_state=0).fit(X)
+        >>> gm.conditional_mean(X[:3, [0]], given_indices=[0]).shape
+        (3, 1)
         """
         from ._conditioning import conditional_mean
 
@@ -890,13 +1002,33 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return int(self._mixture().n_parameters())
 
     def bic(self, X: ArrayLike) -> float:
-        """Bayesian information criterion on X (lower is better)."""
+        """Bayesian information criterion on X (lower is better).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> bics = [GaussianMixture(k, random_state=0).fit(X).bic(X) for k in (1, 2, 3)]
+        >>> len(bics)
+        3
+        """
         log_density = self.score_samples(X)  # validates X before its length is used
         n_samples = log_density.shape[0]
         return -2 * float(log_density.sum()) + self._n_parameters() * np.log(n_samples)
 
     def aic(self, X: ArrayLike) -> float:
-        """Akaike information criterion on X (lower is better)."""
+        """Akaike information criterion on X (lower is better).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> gm = GaussianMixture(2, random_state=0).fit(X)
+        >>> bool(gm.aic(X) < gm.bic(X))
+        True
+        """
         return -2 * float(self.score_samples(X).sum()) + 2 * self._n_parameters()
 
     # ----------------------------------------------------------------- verbose

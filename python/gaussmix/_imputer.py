@@ -100,6 +100,15 @@ class GaussianMixtureImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         Returns
         -------
         self : GaussianMixtureImputer
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixtureImputer
+        >>> X = np.random.RandomState(0).normal(size=(200, 3))
+        >>> X[::4, 0] = np.nan
+        >>> GaussianMixtureImputer(2, random_state=0).fit(X).n_features_in_
+        3
         """
         if self.method not in ("mean", "sample"):
             raise ValueError(f"method must be 'mean' or 'sample', got {self.method!r}.")
@@ -123,7 +132,18 @@ class GaussianMixtureImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         return self
 
     def transform(self, X: ArrayLike) -> NDArray[np.floating]:
-        """X with every NaN filled: ndarray of shape (n_samples, n_features)."""
+        """X with every NaN filled: ndarray of shape (n_samples, n_features).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixtureImputer
+        >>> X = np.random.RandomState(0).normal(size=(200, 3))
+        >>> X[::4, 0] = np.nan
+        >>> imputer = GaussianMixtureImputer(2, random_state=0).fit(X)
+        >>> bool(np.isnan(imputer.transform(X)).any())
+        False
+        """
         if not hasattr(self, "mixture_"):
             raise NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "

@@ -177,6 +177,17 @@ def load(file: str | os.PathLike | BinaryIO) -> GaussianMixture:
         parameters. Nothing is returned half-loaded.
     OSError
         When the file cannot be read (FileNotFoundError for a missing path).
+
+    Examples
+    --------
+    >>> import io
+    >>> import numpy as np
+    >>> import gaussmix
+    >>> X = np.random.RandomState(0).normal(size=(300, 2))
+    >>> buffer = io.BytesIO()
+    >>> gaussmix.GaussianMixture(2, random_state=0).fit(X).save(buffer)
+    >>> gaussmix.load(io.BytesIO(buffer.getvalue())).means_.shape
+    (2, 2)
     """
     from ._gaussian_mixture import GaussianMixture
 

@@ -57,6 +57,15 @@ class ModelSelectionResult:
         and its log-likelihood NaN).
     best_index_ : int
         Row of the table that holds the best model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import gaussmix
+    >>> X = np.random.RandomState(0).normal(size=(300, 2))
+    >>> result = gaussmix.select_model(X, n_components=[1, 2], random_state=0)
+    >>> result.best_params_["n_components"]
+    1
     """
 
     best_estimator_: GaussianMixture
@@ -80,7 +89,17 @@ class ModelSelectionResult:
         )
 
     def format_table(self):
-        """The table as aligned text, one line per combination, the selected one marked '*'."""
+        """The table as aligned text, one line per combination, the selected one marked '*'.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import gaussmix
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> result = gaussmix.select_model(X, n_components=[1, 2], random_state=0)
+        >>> sum(line.startswith("*") for line in result.format_table().splitlines())
+        1
+        """
         head = [
             "",
             "k",
@@ -117,11 +136,31 @@ class ModelSelectionResult:
         )
 
     def to_dicts(self):
-        """The table as a list of dicts (one per row, Python scalars)."""
+        """The table as a list of dicts (one per row, Python scalars).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import gaussmix
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> result = gaussmix.select_model(X, n_components=[1, 2], random_state=0)
+        >>> len(result.to_dicts())
+        8
+        """
         return [{name: row[name].item() for name in self.table.dtype.names} for row in self.table]
 
     def to_pandas(self):
-        """The table as a pandas DataFrame (needs pandas)."""
+        """The table as a pandas DataFrame (needs pandas).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import gaussmix
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> result = gaussmix.select_model(X, n_components=[1, 2], random_state=0)
+        >>> result.to_pandas().shape[0]
+        8
+        """
         try:
             import pandas as pd
         except ImportError as exc:
@@ -143,6 +182,16 @@ class ModelSelectionResult:
         Returns
         -------
         ax : matplotlib Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> import gaussmix
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> result = gaussmix.select_model(X, n_components=[1, 2], random_state=0)
+        >>> ax = result.plot()
         """
         from .plot import plot_selection
 
@@ -312,6 +361,15 @@ def select_model(
     ------
     ValueError
         On bad arguments, or when no combination could be fitted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import gaussmix
+    >>> X = np.random.RandomState(0).normal(size=(300, 2))
+    >>> result = gaussmix.select_model(X, n_components=[1, 2], random_state=0)
+    >>> result.best_estimator_.n_components
+    1
     """
     _check_criterion(criterion)
     # With missing="marginalize" NaN marks unobserved values; each fit checks the rest.

@@ -53,6 +53,15 @@ class GaussianPrior:
         (n_features,) (its diagonal) or a scalar (times the identity). It is reduced to what the
         covariance type needs: its diagonal for 'diag', the mean of its diagonal for
         'spherical'. None: the data covariance divided by ``n_components ** (2 / n_features)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gaussmix import GaussianMixture, GaussianPrior
+    >>> X = np.random.RandomState(0).normal(size=(300, 2))
+    >>> gm = GaussianMixture(2, prior=GaussianPrior(mean_precision=0.1), random_state=0).fit(X)
+    >>> gm.prior_.mean_precision
+    0.1
     """
 
     weight_concentration: float = 1.0
@@ -165,6 +174,15 @@ def default_prior(
     prior : GaussianPrior
         With every field set; ``scale`` has the type's shape: (n_features, n_features),
         (n_features,) for 'diag', a float for 'spherical'.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import gaussmix
+    >>> X = np.random.RandomState(0).normal(size=(300, 2))
+    >>> prior = gaussmix.default_prior(X, 2, "full")
+    >>> prior.scale.shape
+    (2, 2)
     """
     from . import _validation as v
 
