@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON_TREES = ["python", "tests", "bench", "tools"]
+PYTHON_TREES = ["python", "tests", "bench", "tools", "docs"]
 
 # Slow: see conftest.py (`pytest -m "not slow"` skips them in the inner loop).
 pytestmark = pytest.mark.slow
