@@ -226,3 +226,19 @@ def test_ctrl_c_stops_a_fit_cleanly(tmp_path):
     assert err.strip().splitlines() == ["gaussmix: interrupted"]
     assert not (tmp_path / "model.gmm").exists()
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".gaussmix-")]
+
+
+def test_parquet_input_or_a_clear_error_without_pyarrow(fitted):
+    tmp, X, gm = fitted
+    target = tmp / "data.parquet"
+    try:
+        import pyarrow
+        import pyarrow.parquet as pq
+    except ImportError:
+        target.write_bytes(b"PAR1")
+        proc = run("predict", tmp / "model.gmm", target, check=False)
+        assert proc.returncode == 2 and "needs pyarrow" in proc.stderr
+        return
+    pq.write_table(pyarrow.table({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2]}), target)
+    _, labels = _read_csv(run("predict", tmp / "model.gmm", target).stdout)
+    np.testing.assert_array_equal(labels[:, 0], gm.predict(X))

@@ -91,3 +91,22 @@ def test_sphinx_builds_without_warnings(tmp_path):
     gallery = html / "auto_examples"
     assert any(p.suffix == ".png" for p in (html / "_images").iterdir()), "the gallery drew nothing"
     assert (gallery / "index.html").exists()
+
+
+@pytest.mark.parametrize("name, obj", PUBLIC, ids=[n for n, _ in PUBLIC])
+def test_public_api_is_type_hinted(name, obj):
+    """Every parameter and return of the public Python API is annotated (mypy checks them in
+    tests/test_lint.py); the compiled SufficientStats is typed by _core.pyi instead."""
+    if isinstance(obj, property) or name == "SufficientStats" or name.startswith("SufficientStats"):
+        return
+    sig = inspect.signature(obj)
+    missing = [
+        p.name
+        for p in sig.parameters.values()
+        if p.name not in ("self", "cls")
+        and p.kind is not inspect.Parameter.VAR_KEYWORD
+        and p.annotation is inspect.Parameter.empty
+    ]
+    assert not missing, f"{name}: parameters without a type hint: {missing}"
+    if not inspect.isclass(obj):
+        assert sig.return_annotation is not inspect.Signature.empty, f"{name} has no return type"

@@ -3,6 +3,8 @@ incomplete data itself, as a scikit-learn transformer."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -59,19 +61,19 @@ class GaussianMixtureImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
 
     def __init__(
         self,
-        n_components=1,
+        n_components: int = 1,
         *,
-        covariance_type="full",
-        method="mean",
-        tol=1e-3,
-        reg_covar=1e-6,
-        max_iter=100,
-        n_init=1,
-        init_params="kmeans",
-        random_state=None,
-        n_threads=None,
-        prior=None,
-    ):
+        covariance_type: str = "full",
+        method: str = "mean",
+        tol: float = 1e-3,
+        reg_covar: float = 1e-6,
+        max_iter: int = 100,
+        n_init: int = 1,
+        init_params: str = "kmeans",
+        random_state: int | np.random.RandomState | None = None,
+        n_threads: int | None = None,
+        prior: Any = None,
+    ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.method = method

@@ -88,7 +88,7 @@ class ModelSelectionResult:
             + self.format_table()
         )
 
-    def format_table(self):
+    def format_table(self) -> str:
         """The table as aligned text, one line per combination, the selected one marked '*'.
 
         Examples
@@ -135,7 +135,7 @@ class ModelSelectionResult:
             "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in [head, *rows]
         )
 
-    def to_dicts(self):
+    def to_dicts(self) -> list[dict[str, Any]]:
         """The table as a list of dicts (one per row, Python scalars).
 
         Examples
@@ -147,9 +147,10 @@ class ModelSelectionResult:
         >>> len(result.to_dicts())
         8
         """
-        return [{name: row[name].item() for name in self.table.dtype.names} for row in self.table]
+        names = self.table.dtype.names or ()
+        return [{name: row[name].item() for name in names} for row in self.table]
 
-    def to_pandas(self):
+    def to_pandas(self) -> Any:
         """The table as a pandas DataFrame (needs pandas).
 
         Examples
@@ -169,7 +170,7 @@ class ModelSelectionResult:
             ) from exc
         return pd.DataFrame.from_records(self.table)
 
-    def plot(self, ax=None, criterion=None):
+    def plot(self, ax: Any = None, criterion: str | None = None) -> Any:
         """Plot a criterion against n_components, one line per covariance type.
 
         Parameters
