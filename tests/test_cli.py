@@ -242,3 +242,59 @@ def test_parquet_input_or_a_clear_error_without_pyarrow(fitted):
     pq.write_table(pyarrow.table({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2]}), target)
     _, labels = _read_csv(run("predict", tmp / "model.gmm", target).stdout)
     np.testing.assert_array_equal(labels[:, 0], gm.predict(X))
+
+
+def test_progress_on_a_terminal_and_quiet_silences_it(fitted, tmp_path):
+    """On a terminal (a pseudo-terminal here) fit shows tqdm's bar on standard error."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    _, X, _ = fitted
+    np.save(tmp_path / "data.npy", X)
+
+    def stderr_of(*extra):
+        leader, follower = pty.openpty()
+        # A new pseudo-terminal is 0 columns wide; a real one has a size.
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+        proc = subprocess.Popen(
+            [
+                *_command(),
+                "fit",
+                tmp_path / "data.npy",
+                "-k",
+                "3",
+                "--seed",
+                "0",
+                "--tol",
+                "0",
+                "--max-iter",
+                "30",
+                "-o",
+                tmp_path / "m.gmm",
+                *extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=follower,
+            env=_env(),
+        )
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                data = os.read(leader, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait(timeout=120)
+        os.close(leader)
+        assert proc.returncode == 0
+        return b"".join(chunks).decode(errors="replace")
+
+    shown = stderr_of()
+    assert "iter" in shown and "lower_bound=" in shown and "start 1/1" in shown
+    assert "fitted 3 components" in shown
+    assert stderr_of("--quiet").strip() == ""

@@ -50,17 +50,20 @@ class _Progress:
                 from tqdm import tqdm
             except ImportError:  # pragma: no cover - tqdm is a dependency
                 return
-            self.bar = tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, leave=False)
+            # Redrawn at every update: an EM iteration is long next to a redraw.
+            self.bar = tqdm(
+                total=total, unit=unit, desc=desc, file=sys.stderr, leave=False, mininterval=0
+            )
 
     def update(self, n=1, **postfix):
         if self.bar is not None:
             self.bar.update(n)
             if postfix:
-                self.bar.set_postfix(postfix, refresh=False)
+                self.bar.set_postfix(postfix)
 
     def set_description(self, text):
         if self.bar is not None:
-            self.bar.set_description(text, refresh=False)
+            self.bar.set_description(text)
 
     def close(self):
         if self.bar is not None:
