@@ -118,7 +118,7 @@ def test_selection_plot_one_line_per_type(data):
     out = result.plot(ax=ax)
     assert out is ax
     lines = [line for line in ax.lines if line.get_label() != "selected"]
-    assert [line.get_label() for line in lines] == list(gaussmix._layout.COVARIANCE_TYPES)
+    assert [line.get_label() for line in lines] == list(gaussmix._layout.SKLEARN_TYPES)
     for line in lines:
         rows = result.table[result.table["covariance_type"] == line.get_label()]
         expected = rows["bic"][np.argsort(rows["n_components"], kind="stable")]

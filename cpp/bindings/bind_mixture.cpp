@@ -84,7 +84,12 @@ void bind_mixture(py::module_& m) {
       .value("full", CovarianceType::Full)
       .value("tied", CovarianceType::Tied)
       .value("diag", CovarianceType::Diag)
-      .value("spherical", CovarianceType::Spherical);
+      .value("spherical", CovarianceType::Spherical)
+      .value("EII", CovarianceType::EII)
+      .value("EEI", CovarianceType::EEI)
+      .value("EVI", CovarianceType::EVI)
+      .value("EEV", CovarianceType::EEV)
+      .value("EVV", CovarianceType::EVV);
 
   py::class_<PassOptions>(m, "PassOptions")
       .def(py::init([](int n_threads, bool missing) { return PassOptions{n_threads, {}, missing}; }),

@@ -10,7 +10,9 @@ namespace gaussmix {
 
 CovarianceType parse_covariance_type(const std::string& name) {
   if (const detail::Structure* s = detail::structure_named(name)) return s->type();
-  throw InvalidArgument("covariance_type must be one of 'full', 'tied', 'diag', 'spherical'; got '" + name + "'");
+  throw InvalidArgument(
+      "covariance_type must be one of 'full', 'tied', 'diag', 'spherical', 'EII', 'EEI', 'EVI', 'EEV', 'EVV'; got '" +
+      name + "'");
 }
 
 std::string to_string(CovarianceType type) { return detail::structure(type).name(); }

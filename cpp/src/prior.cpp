@@ -14,6 +14,9 @@ namespace gaussmix {
 
 void Prior::validate(CovarianceType type, Index n) const {
   const detail::Structure& structure = detail::structure(type);
+  if (!structure.admits_prior())
+    throw InvalidArgument("priors are not available for covariance_type '" + to_string(type) +
+                          "' (its M-step has no conjugate form here); fit it by maximum likelihood");
   if (!(std::isfinite(weight_concentration) && weight_concentration >= 1.0))
     throw InvalidArgument("prior weight_concentration must be a finite number >= 1 (1 is flat), got " +
                           std::to_string(weight_concentration));

@@ -10,8 +10,9 @@ using namespace gaussmix;
 
 namespace {
 
-const CovarianceType kTypes[] = {CovarianceType::Full, CovarianceType::Tied, CovarianceType::Diag,
-                                 CovarianceType::Spherical};
+const CovarianceType kTypes[] = {CovarianceType::Full,      CovarianceType::Tied, CovarianceType::Diag,
+                                 CovarianceType::Spherical, CovarianceType::EII,  CovarianceType::EEI,
+                                 CovarianceType::EVI,       CovarianceType::EEV,  CovarianceType::EVV};
 
 // Rewrites the trailing CRC after a deliberate edit, so a test reaches the checks behind it.
 std::string with_fresh_checksum(std::string bytes) {
@@ -125,7 +126,7 @@ GM_TEST(io_well_formed_files_with_bad_contents_are_rejected) {
   dtype[12] = 7;
   CHECK_THROWS(FormatError, decode_model(with_fresh_checksum(dtype)), "dtype");
   std::string type = bytes;
-  type[13] = 4;
+  type[13] = 9;  // codes 0 to 8 name structures
   CHECK_THROWS(FormatError, decode_model(with_fresh_checksum(type)), "covariance type");
   std::string dims = bytes;
   dims[16] = 4;  // four components in the header, three in the payload

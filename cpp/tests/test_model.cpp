@@ -15,6 +15,10 @@ namespace {
 
 const CovarianceType kTypes[] = {CovarianceType::Full, CovarianceType::Tied, CovarianceType::Diag,
                                  CovarianceType::Spherical};
+// mclust's constrained models: the queries and the file work for them as for the four above.
+const CovarianceType kAllTypes[] = {CovarianceType::Full,      CovarianceType::Tied, CovarianceType::Diag,
+                                    CovarianceType::Spherical, CovarianceType::EII,  CovarianceType::EEI,
+                                    CovarianceType::EVI,       CovarianceType::EEV,  CovarianceType::EVV};
 
 // For each true centre, the index of the fitted mean closest to it.
 std::vector<Index> match_components(const RowMatrix<double>& means, const RowMatrix<double>& centres) {
@@ -75,7 +79,7 @@ GM_TEST(model_full_covariances_match_the_generating_ones) {
 
 GM_TEST(model_queries_agree_with_each_other) {
   const Blobs b = make_blobs(500, 2);
-  for (CovarianceType type : kTypes) {
+  for (CovarianceType type : kAllTypes) {
     const GaussianMixture gm = gaussmix_test::fitted_model(type);
     const RowMatrix<double> proba = gm.predict_proba(b.X);
     const Vector<std::int64_t> labels = gm.predict(b.X);

@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from ._cli_io import CliError, atomic_path, read_data, write_table
-from ._layout import COVARIANCE_TYPES
+from ._layout import COVARIANCE_TYPES, MCLUST_MODELS, SKLEARN_TYPES
 
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 PLOT_FORMATS = (".png", ".svg", ".pdf")
@@ -216,8 +216,13 @@ def cmd_select(args):
 
     X, _ = read_data(args.data, args.columns)
     ks = _parse_range(args.components)
-    types = [t.strip() for t in args.covariance_types.split(",")]
-    progress = _Progress(not args.quiet, desc=f"select: {len(ks) * len(types)} fits", unit="s")
+    types = (
+        "all"
+        if args.covariance_types == "all"
+        else [t.strip() for t in args.covariance_types.split(",")]
+    )
+    n_fits = len(ks) * (len(MCLUST_MODELS) if types == "all" else len(types))
+    progress = _Progress(not args.quiet, desc=f"select: {n_fits} fits", unit="s")
     done = threading.Event()
     result = {}
 
@@ -433,7 +438,9 @@ def build_parser():
     )
     m.add_argument("data")
     m.add_argument("-k", "--components", default="1-9", help="e.g. 1-9 or 2,4,8")
-    m.add_argument("--covariance-types", default=",".join(COVARIANCE_TYPES))
+    m.add_argument(
+        "--covariance-types", default=",".join(SKLEARN_TYPES), help="comma-separated, or all"
+    )
     m.add_argument("--criterion", default="bic", choices=["bic", "aic", "icl"])
     m.add_argument("--n-init", type=int, default=1)
     m.add_argument("--missing", default="error", choices=["error", "marginalize"])

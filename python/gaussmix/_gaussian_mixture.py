@@ -49,9 +49,18 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     ----------
     n_components : int, default=1
         Number of mixture components.
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+    covariance_type : str, default='full'
         'full': each component has its own covariance matrix; 'tied': all share one;
         'diag': each has a diagonal covariance; 'spherical': each has a single variance.
+        Also mclust's names, from Sigma_c = lambda_c D_c A_c D_c^T (volume, orientation, shape
+        with det A_c = 1; each Equal across components, Variable, or the Identity): 'VVV',
+        'EEE', 'VVI' and 'VII' are exact aliases of 'full', 'tied', 'diag' and 'spherical';
+        'EII' (one spherical covariance), 'EEI' (one diagonal covariance), 'EVI' (equal
+        volumes, axis-aligned shapes of their own), 'EEV' (equal volume and shape, own
+        orientations) and 'EVV' (equal volumes, own shapes and orientations) have closed-form
+        M-steps (Celeux & Govaert 1995). For these five, covariances_, precisions_ and
+        precisions_cholesky_ are (k, n, n) arrays and bic()/aic() count parameters as mclust's
+        nVarParams; they take no prior.
     tol : float, default=1e-3
         EM stops when the per-sample lower bound changes by less than this.
     reg_covar : float, default=1e-6

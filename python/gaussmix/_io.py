@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, BinaryIO
 import numpy as np
 
 from . import _core
+from . import _validation as v
+from ._layout import LAYOUTS, layout
+from ._sklearn_compat import NotFittedError
 
 if TYPE_CHECKING:
     from ._gaussian_mixture import GaussianMixture
-from . import _validation as v
-from ._sklearn_compat import NotFittedError
 
 _DTYPES = ("float32", "float64")
 
@@ -107,8 +108,15 @@ def _apply_metadata(model, raw, where):
     params = {k: _decode_value(v) for k, v in meta.get("params", {}).items() if k in valid}
     # The stored n_components and covariance_type describe the parameters, which win.
     params.pop("n_components", None)
-    params.pop("covariance_type", None)
+    written = params.pop("covariance_type", None)
     model.set_params(**params)
+    # mclust's name of one of scikit-learn's four (e.g. 'VII' for spherical) is kept.
+    if (
+        isinstance(written, str)
+        and written in LAYOUTS
+        and layout(written).core_type == layout(model.covariance_type).core_type
+    ):
+        model.covariance_type = written
     names = meta.get("feature_names_in")
     if names is not None:
         if len(names) != model.n_features_in_:

@@ -30,17 +30,21 @@ class Layout:
         Covariances without correlations (diag, spherical): stored as variances.
     per_feature : bool
         For diagonal structures: one variance per feature (diag) or per component (spherical).
+    core : str
+        The core's structure: the name itself, or for mclust's names of scikit-learn's four
+        (VII, VVI, EEE, VVV) the one they are exact aliases of.
     """
 
     name: str
     shared: bool
     diagonal: bool
     per_feature: bool
+    core: str = ""
 
     @property
     def core_type(self):
         """The core's CovarianceType value."""
-        return getattr(_core.CovarianceType, self.name)
+        return getattr(_core.CovarianceType, self.core or self.name)
 
     @property
     def matrix_prior(self):
@@ -114,16 +118,42 @@ class Layout:
         return mean + rng.standard_normal(size=(int(count), mean.shape[0])) * std
 
 
+def _entry(name, kind, core=""):
+    """A table entry: `kind` is the storage of one of scikit-learn's four."""
+    shared, diagonal, per_feature = {
+        "full": (False, False, False),
+        "tied": (True, False, False),
+        "diag": (False, True, True),
+        "spherical": (False, True, False),
+    }[kind]
+    return Layout(name, shared=shared, diagonal=diagonal, per_feature=per_feature, core=core)
+
+
 LAYOUTS = {
     layout.name: layout
     for layout in (
-        Layout("full", shared=False, diagonal=False, per_feature=False),
-        Layout("tied", shared=True, diagonal=False, per_feature=False),
-        Layout("diag", shared=False, diagonal=True, per_feature=True),
-        Layout("spherical", shared=False, diagonal=True, per_feature=False),
+        _entry("full", "full"),
+        _entry("tied", "tied"),
+        _entry("diag", "diag"),
+        _entry("spherical", "spherical"),
+        # mclust's names for scikit-learn's four: the same structures, the same arrays.
+        _entry("VVV", "full", core="full"),
+        _entry("EEE", "tied", core="tied"),
+        _entry("VVI", "diag", core="diag"),
+        _entry("VII", "spherical", core="spherical"),
+        # mclust's constrained models with a closed-form M-step: full (k, n, n) arrays.
+        _entry("EII", "full"),
+        _entry("EEI", "full"),
+        _entry("EVI", "full"),
+        _entry("EEV", "full"),
+        _entry("EVV", "full"),
     )
 }
 
+#: scikit-learn's four covariance types, select_model's default.
+SKLEARN_TYPES = ("full", "tied", "diag", "spherical")
+#: mclust's names of the models gaussmix fits (select_model's covariance_types="all").
+MCLUST_MODELS = ("EII", "VII", "EEI", "VVI", "EVI", "EEE", "EEV", "EVV", "VVV")
 COVARIANCE_TYPES = tuple(LAYOUTS)
 
 

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 from . import _validation as v
 from ._dask import is_dask_array
 from ._gaussian_mixture import GaussianMixture
-from ._layout import COVARIANCE_TYPES
+from ._layout import MCLUST_MODELS, SKLEARN_TYPES
 from ._missing import check_incomplete
 from ._sklearn_compat import ConvergenceWarning
 
@@ -312,7 +312,7 @@ def _fit_one(
 def select_model(
     X: ArrayLike,
     n_components: int | Iterable[int] = range(1, 10),
-    covariance_types: str | Iterable[str] = COVARIANCE_TYPES,
+    covariance_types: str | Iterable[str] = SKLEARN_TYPES,
     *,
     criterion: str = "bic",
     sample_weight: ArrayLike | None = None,
@@ -335,6 +335,8 @@ def select_model(
     X : array-like of shape (n_samples, n_features)
     n_components : int or iterable of int, default=range(1, 10)
     covariance_types : str or iterable of str, default=('full', 'tied', 'diag', 'spherical')
+        Any of GaussianMixture's covariance types; 'all' means the mclust models gaussmix fits
+        (EII, VII, EEI, VVI, EVI, EEE, EEV, EVV, VVV).
     criterion : {'bic', 'aic', 'icl'}, default='bic'
     sample_weight : array-like of shape (n_samples,), default=None
     n_init : int, default=1
@@ -393,6 +395,8 @@ def select_model(
     for k in ks:
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
             raise ValueError(f"n_components must hold integers >= 1, got {k!r}.")
+    if isinstance(covariance_types, str) and covariance_types == "all":
+        covariance_types = MCLUST_MODELS
     types: list = (
         [covariance_types] if isinstance(covariance_types, str) else list(covariance_types)
     )

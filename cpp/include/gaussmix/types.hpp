@@ -20,9 +20,12 @@ using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 ///
 /// Storage of covariances and precision Cholesky factors (row-major, k components, n features):
 /// full: (k*n, n), component c in rows [c*n, (c+1)*n); tied: (n, n); diag: (k, n); spherical: (k, 1).
-enum class CovarianceType { Full, Tied, Diag, Spherical };
+/// scikit-learn's four structures (mclust's VVV, EEE, VVI, VII), then mclust's constrained
+/// models with a closed-form M-step, stored like Full (cpp/src/structures/mclust.cpp).
+enum class CovarianceType { Full, Tied, Diag, Spherical, EII, EEI, EVI, EEV, EVV };
 
-/// Parses "full", "tied", "diag" or "spherical"; throws InvalidArgument otherwise.
+/// Parses "full", "tied", "diag", "spherical", "EII", "EEI", "EVI", "EEV" or "EVV"; throws
+/// InvalidArgument otherwise.
 CovarianceType parse_covariance_type(const std::string& name);
 
 /// The lower-case name used by parse_covariance_type.

@@ -11,11 +11,17 @@ const Structure& full_structure();
 const Structure& tied_structure();
 const Structure& diag_structure();
 const Structure& spherical_structure();
+const Structure& eii_structure();
+const Structure& eei_structure();
+const Structure& evi_structure();
+const Structure& eev_structure();
+const Structure& evv_structure();
 
 namespace {
-const std::array<const Structure*, 4>& table() {
-  static const std::array<const Structure*, 4> all = {&full_structure(), &tied_structure(), &diag_structure(),
-                                                      &spherical_structure()};
+const std::array<const Structure*, 9>& table() {
+  static const std::array<const Structure*, 9> all = {&full_structure(),      &tied_structure(), &diag_structure(),
+                                                      &spherical_structure(), &eii_structure(),  &eei_structure(),
+                                                      &evi_structure(),       &eev_structure(),  &evv_structure()};
   return all;
 }
 }  // namespace

@@ -13,6 +13,8 @@
 #include "gaussmix/prior.hpp"
 #include "gaussmix/stats.hpp"
 
+#include <vector>
+
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -84,6 +86,9 @@ class Structure {
   /// `sum` plus the log density of the means and covariances under the prior (the weights'
   /// part is the caller's), added term by term in component order.
   virtual double add_log_prior(const Mixture& mixture, const Prior& prior, double sum) const = 0;
+  /// Whether MAP estimation under the conjugate prior is available (Prior::validate refuses a
+  /// prior for a structure without it, naming the structure).
+  virtual bool admits_prior() const { return true; }
 
  protected:
   Structure(CovarianceType type, const char* name, MomentsLayout moments, std::uint8_t file_code)
@@ -94,6 +99,30 @@ class Structure {
   const char* name_;
   MomentsLayout moments_;
   std::uint8_t file_code_;
+};
+
+/// A structure stored as one full matrix per component: full (VVV) and mclust's constrained
+/// models, which gather the same per-component scatter matrices and differ only in their M-step
+/// (covariances()) and parameter count. Its prior is full's: one inverse-Wishart per component.
+class PerComponentMatrices : public Structure {
+ public:
+  using Structure::Structure;
+  std::pair<Index, Index> storage_shape(Index k, Index n) const override { return {k * n, n}; }
+  RowMatrix<double> factors_of_covariances(const RowMatrix<double>& cov, Index k, Index n) const override;
+  void factors_of_precisions(const RowMatrix<double>& precisions, Index k, Index n, RowMatrix<double>& factors,
+                             RowMatrix<double>& cov) const override;
+  RowMatrix<double> precisions(const RowMatrix<double>& factors, Index k, Index n) const override;
+  Vector<double> log_det_factors(const RowMatrix<double>& factors, Index k, Index n) const override;
+  std::string factor_problem(const Mixture& mixture) const override;
+  void scale_draws(const Mixture& mixture, Index c, RowMatrix<double>& z) const override;
+  std::pair<Index, Index> prior_scale_shape(Index n) const override { return {n, n}; }
+  double prior_min_degrees_of_freedom(Index n) const override { return static_cast<double>(n) - 1.0; }
+  void check_prior_scale(const RowMatrix<double>& scale) const override;
+  double add_log_prior(const Mixture& mixture, const Prior& prior, double sum) const override;
+
+  /// Each component's scatter about its mean, W_c = S2_c - s1_c s1_c^T / N_c (full, symmetric),
+  /// from statistics of the PerComponentMatrix layout.
+  static std::vector<Eigen::MatrixXd> scatter_matrices(const SufficientStats& stats, const Vector<double>& nk);
 };
 
 /// A structure stored as variances (diag, spherical, and mclust's diagonal models): its

@@ -1,0 +1,211 @@
+"""mclust's constrained models with a closed-form M-step (EII, EEI, EVI, EEV, EVV) and mclust's
+names for scikit-learn's four: the M-step against the published formulas written in NumPy,
+structure recovery, the EM bound, parameter counts, aliases, files, threads, and selection."""
+
+import io
+import warnings
+
+import numpy as np
+import pytest
+
+import gaussmix
+from gaussmix import GaussianMixture, _core
+
+NEW_MODELS = ("EII", "EEI", "EVI", "EEV", "EVV")
+ALIASES = {"VVV": "full", "EEE": "tied", "VVI": "diag", "VII": "spherical"}
+
+
+def reference_covariances(model, X, resp):
+    """Sigma_c from responsibilities by the formulas of Celeux & Govaert (1995), in NumPy."""
+    nk = resp.sum(axis=0)
+    N = nk.sum()
+    n = X.shape[1]
+    means = (resp.T @ X) / nk[:, None]
+    W = np.stack([(resp[:, c, None] * (X - means[c])).T @ (X - means[c]) for c in range(len(nk))])
+    if model == "EII":
+        lam = np.trace(W, axis1=1, axis2=2).sum() / (n * N)
+        return np.stack([lam * np.eye(n)] * len(nk))
+    if model == "EEI":
+        return np.stack([np.diag(np.diagonal(W, axis1=1, axis2=2).sum(axis=0) / N)] * len(nk))
+    if model == "EVI":
+        diags = np.diagonal(W, axis1=1, axis2=2)
+        g = np.exp(np.log(diags).mean(axis=1))
+        lam = g.sum() / N
+        return np.stack([np.diag(lam * d / gc) for d, gc in zip(diags, g)])
+    if model == "EEV":
+        values, vectors = np.linalg.eigh(W)
+        values, vectors = values[:, ::-1], vectors[:, :, ::-1]
+        omega = values.sum(axis=0)
+        return np.stack([L @ np.diag(omega / N) @ L.T for L in vectors])
+    if model == "EVV":
+        g = np.exp(np.log(np.linalg.eigvalsh(W)).mean(axis=1))
+        lam = g.sum() / N
+        return np.stack([lam * w / gc for w, gc in zip(W, g)])
+    raise AssertionError(model)
+
+
+def draw(model, seed=0, n_per=400):
+    """Draws from three well-separated components whose covariances follow `model`."""
+    rng = np.random.RandomState(seed)
+    n = 3
+    centres = np.array([[0, 0, 0], [12, 0, 0], [0, 12, 0]], dtype=float)
+
+    def rotation():
+        q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+        return q
+
+    shape = np.array([3.0, 1.0, 1 / 3.0])
+    if model == "EII":
+        covs = [np.eye(n)] * 3
+    elif model == "EEI":
+        covs = [np.diag([2.0, 1.0, 0.5])] * 3
+    elif model == "EVI":
+        covs = [np.diag(s) for s in ([3.0, 1.0, 1 / 3], [1 / 3, 3.0, 1.0], [1.0, 1 / 3, 3.0])]
+    elif model == "EEV":
+        covs = [q @ np.diag(shape) @ q.T for q in (rotation(), rotation(), rotation())]
+    else:  # EVV
+        shapes = ([4.0, 1.0, 0.25], [2.0, 2.0, 0.25], [1.0, 1.0, 1.0])
+        covs = [q @ np.diag(s) @ q.T for q, s in zip((rotation(), rotation(), rotation()), shapes)]
+    return np.vstack([rng.multivariate_normal(m, c, n_per) for m, c in zip(centres, covs)])
+
+
+@pytest.mark.parametrize("model", NEW_MODELS)
+def test_m_step_is_the_published_closed_form(model):
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(500, 4)) * [1.0, 2.0, 0.5, 1.5] + 10.0
+    resp = rng.dirichlet(np.ones(3), size=500)
+    kind = getattr(_core.CovarianceType, model)
+    stats = _core.moments_from_responsibilities(X, np.empty(0), resp, kind, _core.PassOptions(1))
+    mixture = _core.maximize(stats, 0.0)
+    got = np.array(mixture.covariances).reshape(3, 4, 4)
+    np.testing.assert_allclose(got, reference_covariances(model, X, resp), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("model", NEW_MODELS)
+def test_fits_recover_the_structure_and_the_bound_never_decreases(model):
+    X = draw(model)
+    gm = GaussianMixture(3, covariance_type=model, random_state=0, tol=1e-8, max_iter=500).fit(X)
+    assert np.all(np.diff(gm.lower_bounds_) >= -1e-12)
+    covs = gm.covariances_ - 1e-6 * np.eye(3)  # reg_covar
+    assert covs.shape == (3, 3, 3) and gm.precisions_.shape == (3, 3, 3)
+    volumes = np.linalg.det(covs) ** (1 / 3)
+    np.testing.assert_allclose(volumes, volumes[0], rtol=1e-6)  # E: equal volumes for all five
+    values = np.sort(np.linalg.eigvalsh(covs), axis=1)
+    if model in ("EII", "EEI", "EVI"):
+        off = covs - np.array([np.diag(np.diag(c)) for c in covs])
+        assert np.abs(off).max() < 1e-12  # axis-aligned
+    if model == "EII":
+        np.testing.assert_allclose(values, values[0, 0], rtol=1e-6)
+    if model in ("EEI", "EEV"):
+        np.testing.assert_allclose(values, values[[0, 0, 0]], rtol=1e-6)  # equal shapes
+    if model == "EEI":
+        np.testing.assert_allclose(covs, covs[[0, 0, 0]], rtol=1e-6)
+    # The generating model's covariances are recovered to sampling error.
+    assert gm.converged_
+
+
+def test_parameter_counts_are_mclusts_nvarparams():
+    d, G = 3, 3
+    expected = {
+        "EII": 1,
+        "VII": G,
+        "EEI": d,
+        "VVI": G * d,
+        "EVI": 1 + G * (d - 1),
+        "EEE": d * (d + 1) // 2,
+        "EEV": 1 + (d - 1) + G * d * (d - 1) // 2,
+        "EVV": 1 + G * (d * (d + 1) // 2 - 1),
+        "VVV": G * d * (d + 1) // 2,
+    }
+    X = draw("EVV")
+    for model, count in expected.items():
+        gm = GaussianMixture(G, covariance_type=model, random_state=0).fit(X)
+        assert gm._n_parameters() == count + G * d + (G - 1), model
+        assert gm.bic(X) == pytest.approx(
+            -2 * gm.score(X) * len(X) + gm._n_parameters() * np.log(len(X)), rel=1e-12
+        )
+
+
+@pytest.mark.parametrize("alias, name", ALIASES.items())
+def test_mclust_names_of_sklearns_four_are_exact_aliases(alias, name):
+    X = draw("EVV", seed=2)
+    a = GaussianMixture(3, covariance_type=alias, random_state=0).fit(X)
+    b = GaussianMixture(3, covariance_type=name, random_state=0).fit(X)
+    for attr in ("weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"):
+        np.testing.assert_array_equal(getattr(a, attr), getattr(b, attr))
+    assert a.get_params()["covariance_type"] == alias
+    assert a.bic(X) == b.bic(X)
+
+
+@pytest.mark.parametrize("model", NEW_MODELS)
+def test_files_threads_float32_and_weights(model):
+    X = draw(model, seed=3)
+    gm = GaussianMixture(3, covariance_type=model, random_state=0).fit(X)
+    buffer = io.BytesIO()
+    gm.save(buffer)
+    back = gaussmix.load(io.BytesIO(buffer.getvalue()))
+    np.testing.assert_array_equal(back.covariances_, gm.covariances_)
+    np.testing.assert_array_equal(back.predict_proba(X), gm.predict_proba(X))
+    one = GaussianMixture(3, covariance_type=model, random_state=0, n_threads=1).fit(X)
+    np.testing.assert_array_equal(one.covariances_, gm.covariances_)
+    f32 = GaussianMixture(3, covariance_type=model, random_state=0).fit(X.astype(np.float32))
+    np.testing.assert_allclose(f32.means_, gm.means_, rtol=1e-4, atol=1e-4)
+    w = np.random.RandomState(0).randint(0, 3, size=len(X)).astype(float)
+    weighted = GaussianMixture(3, covariance_type=model, random_state=0).fit(X, sample_weight=w)
+    repeated = GaussianMixture(
+        3,
+        covariance_type=model,
+        weights_init=weighted.weights_,
+        means_init=weighted.means_,
+        precisions_init=weighted.precisions_,
+        max_iter=1,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        repeated.fit(np.repeat(X, w.astype(int), axis=0))
+    once = GaussianMixture(
+        3,
+        covariance_type=model,
+        weights_init=weighted.weights_,
+        means_init=weighted.means_,
+        precisions_init=weighted.precisions_,
+        max_iter=1,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        once.fit(X, sample_weight=w)
+    np.testing.assert_allclose(once.covariances_, repeated.covariances_, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("model", NEW_MODELS)
+def test_a_prior_is_refused_naming_the_model(model):
+    with pytest.raises(ValueError, match=f"priors are not available for covariance_type '{model}'"):
+        GaussianMixture(2, covariance_type=model, prior="default").fit(draw("EII"))
+
+
+def test_an_emptied_component_stays_finite():
+    X = draw("EVV")
+    means = np.vstack([X[:3].mean(axis=0), X[400:403].mean(axis=0), [1e3, 1e3, 1e3]])
+    for model in NEW_MODELS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gm = GaussianMixture(3, covariance_type=model, means_init=means, max_iter=20).fit(X)
+        assert np.isfinite(gm.covariances_).all() and np.isfinite(gm.lower_bound_)
+
+
+@pytest.mark.parametrize("model", ["EII", "EEI", "EVV"])
+def test_select_model_picks_the_generating_model(model):
+    X = draw(model, seed=4)
+    result = gaussmix.select_model(X, n_components=[3], covariance_types="all", random_state=0)
+    assert set(result.table["covariance_type"]) == set(gaussmix._layout.MCLUST_MODELS)
+    assert result.best_params_["covariance_type"] == model
+
+
+def test_an_alias_survives_the_model_file():
+    X = draw("EII")
+    gm = GaussianMixture(3, covariance_type="VII", random_state=0).fit(X)
+    buffer = io.BytesIO()
+    gm.save(buffer)
+    back = gaussmix.load(io.BytesIO(buffer.getvalue()))
+    assert back.covariance_type == "VII"
+    np.testing.assert_array_equal(back.covariances_, gm.covariances_)
