@@ -1,5 +1,6 @@
-"""mclust's constrained models with a closed-form M-step (EII, EEI, EVI, EEV, EVV) and mclust's
-names for scikit-learn's four: the M-step against the published formulas written in NumPy,
+"""mclust's constrained models (closed forms EII, EEI, EVI, EEV, EVV; alternations VEI, VEE,
+VEV) and mclust's names for scikit-learn's four: the M-step against the published formulas
+written in NumPy,
 structure recovery, the EM bound, parameter counts, aliases, files, threads, and selection."""
 
 import io
@@ -11,7 +12,7 @@ import pytest
 import gaussmix
 from gaussmix import GaussianMixture, _core
 
-NEW_MODELS = ("EII", "EEI", "EVI", "EEV", "EVV")
+NEW_MODELS = ("EII", "EEI", "EVI", "EEV", "EVV", "VEI", "VEE", "VEV")
 ALIASES = {"VVV": "full", "EEE": "tied", "VVI": "diag", "VII": "spherical"}
 
 
@@ -41,7 +42,38 @@ def reference_covariances(model, X, resp):
         g = np.exp(np.log(np.linalg.eigvalsh(W)).mean(axis=1))
         lam = g.sum() / N
         return np.stack([lam * w / gc for w, gc in zip(W, g)])
+    if model in ("VEI", "VEE", "VEV"):
+        return _alternating_reference(model, W, nk, n)
     raise AssertionError(model)
+
+
+def _alternating_reference(model, W, nk, n):
+    """Volumes and the shared part by alternation to convergence (Celeux & Govaert 1995)."""
+    if model == "VEV":
+        values, vectors = np.linalg.eigh(W)
+        omega, axes = values[:, ::-1], vectors[:, :, ::-1]
+    shared = np.eye(n) if model == "VEE" else np.ones(n)
+    for _ in range(2000):
+        if model == "VEI":
+            lam = (np.diagonal(W, axis1=1, axis2=2) / shared).sum(axis=1) / (n * nk)
+            total = (np.diagonal(W, axis1=1, axis2=2) / lam[:, None]).sum(axis=0)
+        elif model == "VEE":
+            inv = np.linalg.inv(shared)
+            lam = np.einsum("kij,ji->k", W, inv) / (n * nk)
+            total = (W / lam[:, None, None]).sum(axis=0)
+        else:
+            lam = (omega / shared).sum(axis=1) / (n * nk)
+            total = (omega / lam[:, None]).sum(axis=0)
+        g = np.exp(np.log(np.linalg.eigvalsh(total) if model == "VEE" else total).mean())
+        updated = total / g
+        if np.allclose(updated, shared, rtol=1e-14, atol=0):
+            break
+        shared = updated
+    if model == "VEI":
+        return np.stack([np.diag(volume * shared) for volume in lam])
+    if model == "VEE":
+        return np.stack([volume * shared for volume in lam])
+    return np.stack([L @ np.diag(v * shared) @ L.T for L, v in zip(axes, lam)])
 
 
 def draw(model, seed=0, n_per=400):
@@ -55,6 +87,18 @@ def draw(model, seed=0, n_per=400):
         return q
 
     shape = np.array([3.0, 1.0, 1 / 3.0])
+    volumes = (0.5, 1.0, 2.0)
+    if model == "VEI":
+        return _blobs(rng, centres, [v * np.diag([2.0, 1.0, 0.5]) for v in volumes], n_per)
+    if model == "VEE":
+        q = rotation()
+        return _blobs(rng, centres, [v * q @ np.diag(shape) @ q.T for v in volumes], n_per)
+    if model == "VEV":
+        covs = [
+            v * q @ np.diag(shape) @ q.T
+            for v, q in zip(volumes, (rotation(), rotation(), rotation()))
+        ]
+        return _blobs(rng, centres, covs, n_per)
     if model == "EII":
         covs = [np.eye(n)] * 3
     elif model == "EEI":
@@ -66,6 +110,10 @@ def draw(model, seed=0, n_per=400):
     else:  # EVV
         shapes = ([4.0, 1.0, 0.25], [2.0, 2.0, 0.25], [1.0, 1.0, 1.0])
         covs = [q @ np.diag(s) @ q.T for q, s in zip((rotation(), rotation(), rotation()), shapes)]
+    return _blobs(rng, centres, covs, n_per)
+
+
+def _blobs(rng, centres, covs, n_per):
     return np.vstack([rng.multivariate_normal(m, c, n_per) for m, c in zip(centres, covs)])
 
 
@@ -89,9 +137,18 @@ def test_fits_recover_the_structure_and_the_bound_never_decreases(model):
     covs = gm.covariances_ - 1e-6 * np.eye(3)  # reg_covar
     assert covs.shape == (3, 3, 3) and gm.precisions_.shape == (3, 3, 3)
     volumes = np.linalg.det(covs) ** (1 / 3)
-    np.testing.assert_allclose(volumes, volumes[0], rtol=1e-6)  # E: equal volumes for all five
+    if model.startswith("E"):
+        np.testing.assert_allclose(volumes, volumes[0], rtol=1e-6)  # equal volumes
+    else:
+        assert volumes.max() / volumes.min() > 2.0  # the generating volumes differ 4-fold
     values = np.sort(np.linalg.eigvalsh(covs), axis=1)
-    if model in ("EII", "EEI", "EVI"):
+    shapes = values / volumes[:, None]
+    if model in ("VEI", "VEE", "VEV"):
+        np.testing.assert_allclose(shapes, shapes[[0, 0, 0]], rtol=1e-6)  # one shape
+    if model == "VEE":
+        normalised = covs / volumes[:, None, None]
+        np.testing.assert_allclose(normalised, normalised[[0, 0, 0]], rtol=1e-5, atol=1e-9)
+    if model in ("EII", "EEI", "EVI", "VEI"):
         off = covs - np.array([np.diag(np.diag(c)) for c in covs])
         assert np.abs(off).max() < 1e-12  # axis-aligned
     if model == "EII":
@@ -112,6 +169,9 @@ def test_parameter_counts_are_mclusts_nvarparams():
         "EEI": d,
         "VVI": G * d,
         "EVI": 1 + G * (d - 1),
+        "VEI": G + (d - 1),
+        "VEE": G + (d - 1) + d * (d - 1) // 2,
+        "VEV": G + (d - 1) + G * d * (d - 1) // 2,
         "EEE": d * (d + 1) // 2,
         "EEV": 1 + (d - 1) + G * d * (d - 1) // 2,
         "EVV": 1 + G * (d * (d + 1) // 2 - 1),

@@ -39,6 +39,16 @@ KNOWN_GAPS = {
     ("wine", "VVV", 3),
     ("wine", "VVV", 4),
     ("wine", "VVV", 5),
+    ("iris", "VEE", 4),
+    ("wine", "VEI", 4),
+    ("wine", "VEI", 5),
+    ("wine", "VEE", 3),
+    ("wine", "VEE", 4),
+    ("wine", "VEE", 5),
+    ("wine", "VEV", 2),
+    ("wine", "VEV", 3),
+    ("wine", "VEV", 4),
+    ("wine", "VEV", 5),
 }
 
 

@@ -89,7 +89,10 @@ void bind_mixture(py::module_& m) {
       .value("EEI", CovarianceType::EEI)
       .value("EVI", CovarianceType::EVI)
       .value("EEV", CovarianceType::EEV)
-      .value("EVV", CovarianceType::EVV);
+      .value("EVV", CovarianceType::EVV)
+      .value("VEI", CovarianceType::VEI)
+      .value("VEE", CovarianceType::VEE)
+      .value("VEV", CovarianceType::VEV);
 
   py::class_<PassOptions>(m, "PassOptions")
       .def(py::init([](int n_threads, bool missing) { return PassOptions{n_threads, {}, missing}; }),

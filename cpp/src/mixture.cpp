@@ -11,7 +11,8 @@ namespace gaussmix {
 CovarianceType parse_covariance_type(const std::string& name) {
   if (const detail::Structure* s = detail::structure_named(name)) return s->type();
   throw InvalidArgument(
-      "covariance_type must be one of 'full', 'tied', 'diag', 'spherical', 'EII', 'EEI', 'EVI', 'EEV', 'EVV'; got '" +
+      "covariance_type must be one of 'full', 'tied', 'diag', 'spherical', 'EII', 'EEI', 'EVI', 'EEV', 'EVV', 'VEI', "
+      "'VEE', 'VEV'; got '" +
       name + "'");
 }
 

@@ -126,7 +126,7 @@ GM_TEST(io_well_formed_files_with_bad_contents_are_rejected) {
   dtype[12] = 7;
   CHECK_THROWS(FormatError, decode_model(with_fresh_checksum(dtype)), "dtype");
   std::string type = bytes;
-  type[13] = 9;  // codes 0 to 8 name structures
+  type[13] = 200;  // no structure has this code
   CHECK_THROWS(FormatError, decode_model(with_fresh_checksum(type)), "covariance type");
   std::string dims = bytes;
   dims[16] = 4;  // four components in the header, three in the payload

@@ -141,19 +141,35 @@ LAYOUTS = {
         _entry("EEE", "tied", core="tied"),
         _entry("VVI", "diag", core="diag"),
         _entry("VII", "spherical", core="spherical"),
-        # mclust's constrained models with a closed-form M-step: full (k, n, n) arrays.
+        # mclust's constrained models: full (k, n, n) arrays.
         _entry("EII", "full"),
         _entry("EEI", "full"),
         _entry("EVI", "full"),
         _entry("EEV", "full"),
         _entry("EVV", "full"),
+        _entry("VEI", "full"),
+        _entry("VEE", "full"),
+        _entry("VEV", "full"),
     )
 }
 
 #: scikit-learn's four covariance types, select_model's default.
 SKLEARN_TYPES = ("full", "tied", "diag", "spherical")
 #: mclust's names of the models gaussmix fits (select_model's covariance_types="all").
-MCLUST_MODELS = ("EII", "VII", "EEI", "VVI", "EVI", "EEE", "EEV", "EVV", "VVV")
+MCLUST_MODELS = (
+    "EII",
+    "VII",
+    "EEI",
+    "VEI",
+    "EVI",
+    "VVI",
+    "EEE",
+    "VEE",
+    "EEV",
+    "VEV",
+    "EVV",
+    "VVV",
+)
 COVARIANCE_TYPES = tuple(LAYOUTS)
 
 

@@ -21,10 +21,10 @@ using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 /// Storage of covariances and precision Cholesky factors (row-major, k components, n features):
 /// full: (k*n, n), component c in rows [c*n, (c+1)*n); tied: (n, n); diag: (k, n); spherical: (k, 1).
 /// scikit-learn's four structures (mclust's VVV, EEE, VVI, VII), then mclust's constrained
-/// models with a closed-form M-step, stored like Full (cpp/src/structures/mclust.cpp).
-enum class CovarianceType { Full, Tied, Diag, Spherical, EII, EEI, EVI, EEV, EVV };
+/// models, stored like Full (cpp/src/structures/mclust.cpp).
+enum class CovarianceType { Full, Tied, Diag, Spherical, EII, EEI, EVI, EEV, EVV, VEI, VEE, VEV };
 
-/// Parses "full", "tied", "diag", "spherical", "EII", "EEI", "EVI", "EEV" or "EVV"; throws
+/// Parses "full", "tied", "diag", "spherical" or one of the mclust names above; throws
 /// InvalidArgument otherwise.
 CovarianceType parse_covariance_type(const std::string& name);
 

@@ -1,17 +1,27 @@
-// mclust's constrained models with a closed-form M-step (Celeux & Govaert 1995): each
+// mclust's constrained models (Celeux & Govaert 1995): each
 // covariance Sigma_c = lambda_c D_c A_c D_c^T (volume, orientation, shape with det A_c = 1),
 // each part Equal across components, Variable, or the Identity. They gather the full model's
 // per-component scatter matrices W_c and are stored like it; only the M-step and the
-// parameter count (mclust's nVarParams) differ. EII, EEI, EVI, EEV and EVV live here; VII, VVI,
-// EEE and VVV are spherical, diag, tied and full.
+// parameter count (mclust's nVarParams) differ. EII, EEI, EVI, EEV and EVV have closed forms;
+// VEI, VEE and VEV alternate between volumes and the shared part. VII, VVI, EEE and VVV are
+// spherical, diag, tied and full.
 //
 // A component whose scatter is singular (an emptied component, or fewer rows than features) has
 // no defined shape; it takes the identity shape instead of a NaN, and the others are unaffected.
+// GCC 12 reports a false positive (-Wuninitialized) inside its own AVX-512 intrinsic headers
+// when Eigen's eigen-solver is instantiated with AVX-512 enabled; see CMakeLists.txt for the
+// same in its -Wmaybe-uninitialized form.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
 #include "gaussmix/errors.hpp"
 #include "structures/structure.hpp"
 
 #include <Eigen/Eigenvalues>
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace gaussmix::detail {
 
@@ -30,7 +40,7 @@ std::pair<Eigen::VectorXd, Eigen::MatrixXd> decreasing_eigen(const Eigen::Matrix
   return {solver.eigenvalues().reverse(), solver.eigenvectors().rowwise().reverse()};
 }
 
-class ClosedFormModel : public PerComponentMatrices {
+class ConstrainedModel : public PerComponentMatrices {
  public:
   using PerComponentMatrices::PerComponentMatrices;
   bool admits_prior() const override { return false; }
@@ -40,7 +50,7 @@ class ClosedFormModel : public PerComponentMatrices {
     if (map) throw InvalidArgument(std::string("priors are not available for covariance_type '") + name() + "'");
     const Index k = stats.n_components(), n = stats.n_features();
     const std::vector<Eigen::MatrixXd> W = scatter_matrices(stats, nk);
-    const std::vector<Eigen::MatrixXd> sigma = constrained(W, nk.sum(), n);
+    const std::vector<Eigen::MatrixXd> sigma = constrained(W, nk, n);
     RowMatrix<double> cov(k * n, n);
     for (Index c = 0; c < k; ++c) {
       auto block = cov.middleRows(c * n, n);
@@ -51,18 +61,21 @@ class ClosedFormModel : public PerComponentMatrices {
   }
 
  protected:
-  /// The model's covariances from the scatter matrices W_c and the total weight N.
-  virtual std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, double N, Index n) const = 0;
+  /// The model's covariances from the scatter matrices W_c and the (floored) counts N_c.
+  virtual std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk,
+                                                   Index n) const = 0;
 };
 
 // EII: lambda I, one volume, spherical: lambda = sum_c tr W_c / (n N).
-class EII final : public ClosedFormModel {
+class EII final : public ConstrainedModel {
  public:
-  EII() : ClosedFormModel(CovarianceType::EII, "EII", MomentsLayout::PerComponentMatrix, 4) {}
+  EII() : ConstrainedModel(CovarianceType::EII, "EII", MomentsLayout::PerComponentMatrix, 4) {}
   Index n_covariance_parameters(Index, Index) const override { return 1; }
 
  protected:
-  std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, double N, Index n) const override {
+  std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk,
+                                           Index n) const override {
+    const double N = nk.sum();
     double trace = 0.0;
     for (const auto& w : W) trace += w.trace();
     const double lambda = trace / (static_cast<double>(n) * N);
@@ -71,13 +84,15 @@ class EII final : public ClosedFormModel {
 };
 
 // EEI: lambda A, one diagonal matrix for all: diag(sum_c W_c) / N.
-class EEI final : public ClosedFormModel {
+class EEI final : public ConstrainedModel {
  public:
-  EEI() : ClosedFormModel(CovarianceType::EEI, "EEI", MomentsLayout::PerComponentMatrix, 5) {}
+  EEI() : ConstrainedModel(CovarianceType::EEI, "EEI", MomentsLayout::PerComponentMatrix, 5) {}
   Index n_covariance_parameters(Index, Index n) const override { return n; }
 
  protected:
-  std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, double N, Index n) const override {
+  std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk,
+                                           Index n) const override {
+    const double N = nk.sum();
     Eigen::VectorXd diag = Eigen::VectorXd::Zero(n);
     for (const auto& w : W) diag += w.diagonal();
     const Eigen::MatrixXd common = (diag / N).asDiagonal();
@@ -87,13 +102,15 @@ class EEI final : public ClosedFormModel {
 
 // EVI: lambda A_c, one volume, each component its own axis-aligned shape:
 // A_c = diag(W_c) / |diag W_c|^(1/n), lambda = sum_c |diag W_c|^(1/n) / N.
-class EVI final : public ClosedFormModel {
+class EVI final : public ConstrainedModel {
  public:
-  EVI() : ClosedFormModel(CovarianceType::EVI, "EVI", MomentsLayout::PerComponentMatrix, 6) {}
+  EVI() : ConstrainedModel(CovarianceType::EVI, "EVI", MomentsLayout::PerComponentMatrix, 6) {}
   Index n_covariance_parameters(Index k, Index n) const override { return 1 + k * (n - 1); }
 
  protected:
-  std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, double N, Index n) const override {
+  std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk,
+                                           Index n) const override {
+    const double N = nk.sum();
     double volume = 0.0;
     std::vector<Eigen::VectorXd> shapes;
     for (const auto& w : W) {
@@ -112,13 +129,15 @@ class EVI final : public ClosedFormModel {
 // EEV: lambda D_c A D_c^T, one volume and shape, each component its own orientation: with
 // W_c = L_c O_c L_c^T (eigenvalues decreasing), O = sum_c O_c, A = O / |O|^(1/n),
 // lambda = |O|^(1/n) / N, D_c = L_c.
-class EEV final : public ClosedFormModel {
+class EEV final : public ConstrainedModel {
  public:
-  EEV() : ClosedFormModel(CovarianceType::EEV, "EEV", MomentsLayout::PerComponentMatrix, 7) {}
+  EEV() : ConstrainedModel(CovarianceType::EEV, "EEV", MomentsLayout::PerComponentMatrix, 7) {}
   Index n_covariance_parameters(Index k, Index n) const override { return 1 + (n - 1) + k * n * (n - 1) / 2; }
 
  protected:
-  std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, double N, Index n) const override {
+  std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk,
+                                           Index n) const override {
+    const double N = nk.sum();
     Eigen::VectorXd omega = Eigen::VectorXd::Zero(n);
     std::vector<Eigen::MatrixXd> axes;
     for (const auto& w : W) {
@@ -137,13 +156,15 @@ class EEV final : public ClosedFormModel {
 
 // EVV: lambda C_c, one volume, each component its own shape and orientation:
 // C_c = W_c / |W_c|^(1/n), lambda = sum_c |W_c|^(1/n) / N.
-class EVV final : public ClosedFormModel {
+class EVV final : public ConstrainedModel {
  public:
-  EVV() : ClosedFormModel(CovarianceType::EVV, "EVV", MomentsLayout::PerComponentMatrix, 8) {}
+  EVV() : ConstrainedModel(CovarianceType::EVV, "EVV", MomentsLayout::PerComponentMatrix, 8) {}
   Index n_covariance_parameters(Index k, Index n) const override { return 1 + k * (n * (n + 1) / 2 - 1); }
 
  protected:
-  std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, double N, Index n) const override {
+  std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk,
+                                           Index n) const override {
+    const double N = nk.sum();
     double volume = 0.0;
     std::vector<Eigen::MatrixXd> shapes;
     for (const auto& w : W) {
@@ -157,7 +178,149 @@ class EVV final : public ClosedFormModel {
   }
 };
 
+// The models whose M-step has no closed form alternate between their parts, each step the exact
+// maximiser of the expected complete-data log-likelihood given the others, so no step lowers
+// it (Celeux & Govaert 1995). The alternation stops when the shared part moves by less than
+// kInnerTol relative (the objective is flat near its optimum, so its own change says little), or
+// after kInnerMaxIter steps; the last iterate is then kept, at least as good as the start.
+constexpr int kInnerMaxIter = 500;
+constexpr double kInnerTol = 1e-13;
+
+template <class M>
+bool settled(const M& before, const M& after) {
+  const double scale = std::max(before.cwiseAbs().maxCoeff(), std::numeric_limits<double>::min());
+  return (after - before).cwiseAbs().maxCoeff() <= kInnerTol * scale;
+}
+
+// VEI: lambda_c B, each component its own volume, one axis-aligned shape B (det 1):
+// B = diag(sum_c W_c / lambda_c) normalised, lambda_c = tr(W_c B^-1) / (n N_c).
+class VEI final : public ConstrainedModel {
+ public:
+  VEI() : ConstrainedModel(CovarianceType::VEI, "VEI", MomentsLayout::PerComponentMatrix, 9) {}
+  Index n_covariance_parameters(Index k, Index n) const override { return k + (n - 1); }
+
+ protected:
+  std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk,
+                                           Index n) const override {
+    const Index k = static_cast<Index>(W.size());
+    Eigen::VectorXd B = Eigen::VectorXd::Ones(n), lambda(k);
+    const auto volumes = [&] {
+      for (Index c = 0; c < k; ++c)
+        lambda[c] = (W[c].diagonal().array() / B.array()).sum() / (static_cast<double>(n) * nk[c]);
+    };
+    volumes();
+    for (int it = 0; it < kInnerMaxIter; ++it) {
+      Eigen::VectorXd sum = Eigen::VectorXd::Zero(n);
+      for (Index c = 0; c < k; ++c)
+        if (lambda[c] > 0.0) sum += W[c].diagonal() / lambda[c];
+      const double g = geometric_mean(sum);
+      if (!(g > 0.0)) break;  // a singular pooled diagonal: keep the current shape
+      const Eigen::VectorXd updated = sum / g;
+      const bool done = settled(B, updated);
+      B = updated;
+      volumes();
+      if (done) break;
+    }
+    std::vector<Eigen::MatrixXd> out;
+    for (Index c = 0; c < k; ++c) out.emplace_back((lambda[c] * B).asDiagonal());
+    return out;
+  }
+};
+
+// VEE: lambda_c C, each component its own volume, one shape and orientation C (det 1):
+// C = (sum_c W_c / lambda_c) normalised, lambda_c = tr(W_c C^-1) / (n N_c).
+class VEE final : public ConstrainedModel {
+ public:
+  VEE() : ConstrainedModel(CovarianceType::VEE, "VEE", MomentsLayout::PerComponentMatrix, 10) {}
+  Index n_covariance_parameters(Index k, Index n) const override { return k + (n - 1) + n * (n - 1) / 2; }
+
+ protected:
+  std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk,
+                                           Index n) const override {
+    const Index k = static_cast<Index>(W.size());
+    Eigen::MatrixXd C = Eigen::MatrixXd::Identity(n, n), C_inv = C;
+    Eigen::VectorXd lambda(k);
+    const auto volumes = [&] {
+      for (Index c = 0; c < k; ++c)  // tr(W_c C^-1), both symmetric
+        lambda[c] = W[c].cwiseProduct(C_inv).sum() / (static_cast<double>(n) * nk[c]);
+    };
+    volumes();
+    for (int it = 0; it < kInnerMaxIter; ++it) {
+      Eigen::MatrixXd sum = Eigen::MatrixXd::Zero(n, n);
+      for (Index c = 0; c < k; ++c)
+        if (lambda[c] > 0.0) sum += W[c] / lambda[c];
+      const auto [values, vectors] = decreasing_eigen(sum);
+      const double g = geometric_mean(values);
+      if (!(g > 0.0)) break;  // singular pooled scatter: keep the current shape
+      const Eigen::MatrixXd updated = vectors * (values / g).asDiagonal() * vectors.transpose();
+      const bool done = settled(C, updated);
+      C = updated;
+      C_inv = vectors * (g / values.array()).matrix().asDiagonal() * vectors.transpose();
+      volumes();
+      if (done) break;
+    }
+    std::vector<Eigen::MatrixXd> out;
+    for (Index c = 0; c < k; ++c) out.emplace_back(lambda[c] * C);
+    return out;
+  }
+};
+
+// VEV: lambda_c D_c A D_c^T, each component its own volume and orientation, one shape A:
+// with W_c = L_c O_c L_c^T (D_c = L_c, eigenvalues decreasing), A = (sum_c O_c / lambda_c)
+// normalised, lambda_c = sum_j O_cj / A_j / (n N_c).
+class VEV final : public ConstrainedModel {
+ public:
+  VEV() : ConstrainedModel(CovarianceType::VEV, "VEV", MomentsLayout::PerComponentMatrix, 11) {}
+  Index n_covariance_parameters(Index k, Index n) const override { return k + (n - 1) + k * n * (n - 1) / 2; }
+
+ protected:
+  std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk,
+                                           Index n) const override {
+    const Index k = static_cast<Index>(W.size());
+    std::vector<Eigen::VectorXd> omega;
+    std::vector<Eigen::MatrixXd> axes;
+    for (const auto& w : W) {
+      auto [values, vectors] = decreasing_eigen(w);
+      omega.push_back(values.cwiseMax(0.0));
+      axes.push_back(std::move(vectors));
+    }
+    Eigen::VectorXd A = Eigen::VectorXd::Ones(n), lambda(k);
+    const auto volumes = [&] {
+      for (Index c = 0; c < k; ++c) lambda[c] = (omega[c].array() / A.array()).sum() / (static_cast<double>(n) * nk[c]);
+    };
+    volumes();
+    for (int it = 0; it < kInnerMaxIter; ++it) {
+      Eigen::VectorXd sum = Eigen::VectorXd::Zero(n);
+      for (Index c = 0; c < k; ++c)
+        if (lambda[c] > 0.0) sum += omega[c] / lambda[c];
+      const double g = geometric_mean(sum);
+      if (!(g > 0.0)) break;
+      const Eigen::VectorXd updated = sum / g;
+      const bool done = settled(A, updated);
+      A = updated;
+      volumes();
+      if (done) break;
+    }
+    std::vector<Eigen::MatrixXd> out;
+    for (Index c = 0; c < k; ++c) out.emplace_back(axes[c] * (lambda[c] * A).asDiagonal() * axes[c].transpose());
+    return out;
+  }
+};
+
 }  // namespace
+
+const Structure& vei_structure() {
+  static const VEI instance;
+  return instance;
+}
+const Structure& vee_structure() {
+  static const VEE instance;
+  return instance;
+}
+const Structure& vev_structure() {
+  static const VEV instance;
+  return instance;
+}
 
 const Structure& eii_structure() {
   static const EII instance;

@@ -16,12 +16,16 @@ const Structure& eei_structure();
 const Structure& evi_structure();
 const Structure& eev_structure();
 const Structure& evv_structure();
+const Structure& vei_structure();
+const Structure& vee_structure();
+const Structure& vev_structure();
 
 namespace {
-const std::array<const Structure*, 9>& table() {
-  static const std::array<const Structure*, 9> all = {&full_structure(),      &tied_structure(), &diag_structure(),
-                                                      &spherical_structure(), &eii_structure(),  &eei_structure(),
-                                                      &evi_structure(),       &eev_structure(),  &evv_structure()};
+const std::array<const Structure*, 12>& table() {
+  static const std::array<const Structure*, 12> all = {&full_structure(),      &tied_structure(), &diag_structure(),
+                                                       &spherical_structure(), &eii_structure(),  &eei_structure(),
+                                                       &evi_structure(),       &eev_structure(),  &evv_structure(),
+                                                       &vei_structure(),       &vee_structure(),  &vev_structure()};
   return all;
 }
 }  // namespace
