@@ -118,3 +118,17 @@ def test_dask_benchmark_runs():
     for key in ("in_memory", "threaded", "cluster", "sklearn"):
         assert em[f"{key}_s_per_iter"] > 0
     assert result["memmap"]["n_iter"] >= 1
+
+
+def test_mclust_benchmark_runs():
+    script = os.path.join(ROOT, "bench", "bench_mclust.py")
+    out = subprocess.run(
+        [sys.executable, script, "--quick", "--json", "--repeats", "1", "--iters", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    rows = json.loads(out.stdout)["models"]
+    assert [r["model"] for r in rows][0] == "full" and len(rows) == 9
+    assert all(r["s_per_iter"] > 0 for r in rows)
