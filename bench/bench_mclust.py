@@ -33,7 +33,7 @@ from _data import CONFIGS, QUICK_DIVISOR, REG_COVAR, make_data  # noqa: E402
 
 _core = gaussmix._core
 
-MODELS = ("full", "EII", "EEI", "EVI", "EEV", "EVV", "VEI", "VEE", "VEV")
+MODELS = ("full", "EII", "EEI", "EVI", "EEV", "EVV", "VEI", "VEE", "VEV", "EVE", "VVE")
 
 
 def main(argv=None):

@@ -130,5 +130,5 @@ def test_mclust_benchmark_runs():
         timeout=600,
     )
     rows = json.loads(out.stdout)["models"]
-    assert [r["model"] for r in rows][0] == "full" and len(rows) == 9
+    assert [r["model"] for r in rows][0] == "full" and len(rows) == 11
     assert all(r["s_per_iter"] > 0 for r in rows)

@@ -49,6 +49,13 @@ KNOWN_GAPS = {
     ("wine", "VEV", 3),
     ("wine", "VEV", 4),
     ("wine", "VEV", 5),
+    ("wine", "EVE", 3),
+    ("wine", "EVE", 4),
+    ("wine", "EVE", 5),
+    ("wine", "VVE", 2),
+    ("wine", "VVE", 3),
+    ("wine", "VVE", 4),
+    ("wine", "VVE", 5),
 }
 
 

@@ -5,7 +5,7 @@
 # set, model and number of components, mclust's BIC (its sign: 2 loglik - npar log n), the
 # parameter count (nMclustParams) and the log-likelihood they imply.
 suppressPackageStartupMessages(library(mclust))
-models <- c("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EEV", "VEV", "EVV", "VVV")
+models <- c("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV", "VVV")
 rows <- list()
 for (name in c("iris", "wine")) {
   X <- as.matrix(read.csv(file.path("tests", "data", paste0(name, ".csv")), header = FALSE))

@@ -92,7 +92,9 @@ void bind_mixture(py::module_& m) {
       .value("EVV", CovarianceType::EVV)
       .value("VEI", CovarianceType::VEI)
       .value("VEE", CovarianceType::VEE)
-      .value("VEV", CovarianceType::VEV);
+      .value("VEV", CovarianceType::VEV)
+      .value("EVE", CovarianceType::EVE)
+      .value("VVE", CovarianceType::VVE);
 
   py::class_<PassOptions>(m, "PassOptions")
       .def(py::init([](int n_threads, bool missing) { return PassOptions{n_threads, {}, missing}; }),

@@ -10,9 +10,10 @@ using namespace gaussmix;
 
 namespace {
 
-const CovarianceType kTypes[] = {CovarianceType::Full,      CovarianceType::Tied, CovarianceType::Diag,
-                                 CovarianceType::Spherical, CovarianceType::EII,  CovarianceType::EEI,
-                                 CovarianceType::EVI,       CovarianceType::EEV,  CovarianceType::EVV};
+const CovarianceType kTypes[] = {
+    CovarianceType::Full, CovarianceType::Tied, CovarianceType::Diag, CovarianceType::Spherical, CovarianceType::EII,
+    CovarianceType::EEI,  CovarianceType::EVI,  CovarianceType::EEV,  CovarianceType::EVV,       CovarianceType::VEI,
+    CovarianceType::VEE,  CovarianceType::VEV,  CovarianceType::EVE,  CovarianceType::VVE};
 
 // Rewrites the trailing CRC after a deliberate edit, so a test reaches the checks behind it.
 std::string with_fresh_checksum(std::string bytes) {

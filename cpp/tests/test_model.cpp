@@ -16,9 +16,10 @@ namespace {
 const CovarianceType kTypes[] = {CovarianceType::Full, CovarianceType::Tied, CovarianceType::Diag,
                                  CovarianceType::Spherical};
 // mclust's constrained models: the queries and the file work for them as for the four above.
-const CovarianceType kAllTypes[] = {CovarianceType::Full,      CovarianceType::Tied, CovarianceType::Diag,
-                                    CovarianceType::Spherical, CovarianceType::EII,  CovarianceType::EEI,
-                                    CovarianceType::EVI,       CovarianceType::EEV,  CovarianceType::EVV};
+const CovarianceType kAllTypes[] = {
+    CovarianceType::Full, CovarianceType::Tied, CovarianceType::Diag, CovarianceType::Spherical, CovarianceType::EII,
+    CovarianceType::EEI,  CovarianceType::EVI,  CovarianceType::EEV,  CovarianceType::EVV,       CovarianceType::VEI,
+    CovarianceType::VEE,  CovarianceType::VEV,  CovarianceType::EVE,  CovarianceType::VVE};
 
 // For each true centre, the index of the fitted mean closest to it.
 std::vector<Index> match_components(const RowMatrix<double>& means, const RowMatrix<double>& centres) {

@@ -58,9 +58,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         'EII' (one spherical covariance), 'EEI' (one diagonal covariance), 'EVI' (equal
         volumes, axis-aligned shapes of their own), 'EEV' (equal volume and shape, own
         orientations) and 'EVV' (equal volumes, own shapes and orientations) have closed-form
-        M-steps (Celeux & Govaert 1995). For these five, covariances_, precisions_ and
-        precisions_cholesky_ are (k, n, n) arrays and bic()/aic() count parameters as mclust's
-        nVarParams; they take no prior.
+        M-steps (Celeux & Govaert 1995); 'VEI' (own volumes, one axis-aligned shape), 'VEE'
+        (own volumes, one shape and orientation) and 'VEV' (own volumes and orientations, one
+        shape) alternate between the volumes and the shared part inside each M-step; 'EVE'
+        (equal volumes, own shapes, one orientation) and 'VVE' (own volumes and shapes, one
+        orientation) find their common orientation by an MM algorithm (Browne & McNicholas
+        2014). For these ten, ``covariances_``, ``precisions_`` and ``precisions_cholesky_``
+        are (k, n, n) arrays and bic()/aic() count parameters as mclust's nVarParams; they
+        take no prior.
     tol : float, default=1e-3
         EM stops when the per-sample lower bound changes by less than this.
     reg_covar : float, default=1e-6

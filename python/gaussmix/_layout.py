@@ -150,6 +150,8 @@ LAYOUTS = {
         _entry("VEI", "full"),
         _entry("VEE", "full"),
         _entry("VEV", "full"),
+        _entry("EVE", "full"),
+        _entry("VVE", "full"),
     )
 }
 

@@ -336,7 +336,7 @@ def select_model(
     n_components : int or iterable of int, default=range(1, 10)
     covariance_types : str or iterable of str, default=('full', 'tied', 'diag', 'spherical')
         Any of GaussianMixture's covariance types; 'all' means the mclust models gaussmix fits
-        (EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EEV, VEV, EVV, VVV).
+        (all fourteen: EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV).
     criterion : {'bic', 'aic', 'icl'}, default='bic'
     sample_weight : array-like of shape (n_samples,), default=None
     n_init : int, default=1

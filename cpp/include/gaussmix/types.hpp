@@ -22,7 +22,7 @@ using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 /// full: (k*n, n), component c in rows [c*n, (c+1)*n); tied: (n, n); diag: (k, n); spherical: (k, 1).
 /// scikit-learn's four structures (mclust's VVV, EEE, VVI, VII), then mclust's constrained
 /// models, stored like Full (cpp/src/structures/mclust.cpp).
-enum class CovarianceType { Full, Tied, Diag, Spherical, EII, EEI, EVI, EEV, EVV, VEI, VEE, VEV };
+enum class CovarianceType { Full, Tied, Diag, Spherical, EII, EEI, EVI, EEV, EVV, VEI, VEE, VEV, EVE, VVE };
 
 /// Parses "full", "tied", "diag", "spherical" or one of the mclust names above; throws
 /// InvalidArgument otherwise.

@@ -3,7 +3,8 @@
 // each part Equal across components, Variable, or the Identity. They gather the full model's
 // per-component scatter matrices W_c and are stored like it; only the M-step and the
 // parameter count (mclust's nVarParams) differ. EII, EEI, EVI, EEV and EVV have closed forms;
-// VEI, VEE and VEV alternate between volumes and the shared part. VII, VVI, EEE and VVV are
+// VEI, VEE and VEV alternate between volumes and the shared part; EVE and VVE find their common
+// orientation by an MM algorithm. VII, VVI, EEE and VVV are
 // spherical, diag, tied and full.
 //
 // A component whose scatter is singular (an emptied component, or fewer rows than features) has
@@ -19,6 +20,7 @@
 #include "structures/structure.hpp"
 
 #include <Eigen/Eigenvalues>
+#include <Eigen/SVD>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -307,7 +309,114 @@ class VEV final : public ConstrainedModel {
   }
 };
 
+// EVE and VVE share one orientation D across components, each with its own diagonal shape.
+// Given D, the shapes (and volumes) are closed forms; given those, D minimises
+// f(D) = sum_c tr(Lambda_c^-1 D^T W_c D) over orthogonal matrices, Lambda_c = lambda_c A_c,
+// which has no closed form. An MM step (Browne & McNicholas 2014) majorises f by its tangent
+// plane: with alpha_c the largest eigenvalue of W_c, (W_c - alpha_c I) is negative semi-definite,
+// so D_new = U V^T from the SVD U S V^T of sum_c (alpha_c I - W_c) D Lambda_c^-1 never raises f.
+class CommonOrientationModel : public ConstrainedModel {
+ public:
+  using ConstrainedModel::ConstrainedModel;
+
+ protected:
+  /// Each component's diagonal Lambda_c (volume times shape) given the rotated scatters
+  /// diag(D^T W_c D) and the counts.
+  virtual std::vector<Eigen::VectorXd> scales(const std::vector<Eigen::VectorXd>& rotated_diagonals,
+                                              const Vector<double>& nk, Index n) const = 0;
+
+  std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk,
+                                           Index n) const override {
+    const Index k = static_cast<Index>(W.size());
+    Eigen::MatrixXd pooled = Eigen::MatrixXd::Zero(n, n);
+    std::vector<double> alpha(k);
+    for (Index c = 0; c < k; ++c) {
+      pooled += W[c];
+      alpha[c] = std::max(decreasing_eigen(W[c]).first[0], 0.0);
+    }
+    Eigen::MatrixXd D = decreasing_eigen(pooled).second;  // the pooled axes start the search
+    std::vector<Eigen::VectorXd> lambda = scales(rotated(W, D), nk, n);
+    for (int it = 0; it < kInnerMaxIter; ++it) {
+      Eigen::MatrixXd F = Eigen::MatrixXd::Zero(n, n);
+      for (Index c = 0; c < k; ++c) {
+        const Eigen::VectorXd inverse = lambda[c].unaryExpr([](double v) { return v > 0.0 ? 1.0 / v : 0.0; });
+        F += (alpha[c] * Eigen::MatrixXd::Identity(n, n) - W[c]) * D * inverse.asDiagonal();
+      }
+      Eigen::JacobiSVD<Eigen::MatrixXd> svd(F, Eigen::ComputeFullU | Eigen::ComputeFullV);
+      const Eigen::MatrixXd updated = svd.matrixU() * svd.matrixV().transpose();
+      const bool done = settled(D, updated);
+      D = updated;
+      lambda = scales(rotated(W, D), nk, n);
+      if (done) break;
+    }
+    std::vector<Eigen::MatrixXd> out;
+    for (Index c = 0; c < k; ++c) out.emplace_back(D * lambda[c].asDiagonal() * D.transpose());
+    return out;
+  }
+
+ private:
+  static std::vector<Eigen::VectorXd> rotated(const std::vector<Eigen::MatrixXd>& W, const Eigen::MatrixXd& D) {
+    std::vector<Eigen::VectorXd> out;
+    for (const auto& w : W) out.emplace_back((D.transpose() * w * D).diagonal());
+    return out;
+  }
+};
+
+// The shape of a rotated diagonal: d / |d|^(1/n), or the identity shape when it is singular.
+Eigen::VectorXd shape_of(const Eigen::VectorXd& d, double& g) {
+  g = geometric_mean(d);
+  return g > 0.0 ? Eigen::VectorXd(d / g) : Eigen::VectorXd::Ones(d.size());
+}
+
+// EVE: lambda D A_c D^T, one volume and orientation, each component its own shape:
+// A_c = diag(D^T W_c D) normalised, lambda = sum_c |diag(D^T W_c D)|^(1/n) / N.
+class EVE final : public CommonOrientationModel {
+ public:
+  EVE() : CommonOrientationModel(CovarianceType::EVE, "EVE", MomentsLayout::PerComponentMatrix, 12) {}
+  Index n_covariance_parameters(Index k, Index n) const override { return 1 + k * (n - 1) + n * (n - 1) / 2; }
+
+ protected:
+  std::vector<Eigen::VectorXd> scales(const std::vector<Eigen::VectorXd>& d, const Vector<double>& nk,
+                                      Index) const override {
+    double volume = 0.0;
+    std::vector<Eigen::VectorXd> shapes;
+    for (const auto& dc : d) {
+      double g = 0.0;
+      shapes.push_back(shape_of(dc, g));
+      volume += g;
+    }
+    const double lambda = volume / nk.sum();
+    for (auto& a : shapes) a *= lambda;
+    return shapes;
+  }
+};
+
+// VVE: lambda_c D A_c D^T, one orientation, each component its own volume and shape:
+// lambda_c A_c = diag(D^T W_c D) / N_c.
+class VVE final : public CommonOrientationModel {
+ public:
+  VVE() : CommonOrientationModel(CovarianceType::VVE, "VVE", MomentsLayout::PerComponentMatrix, 13) {}
+  Index n_covariance_parameters(Index k, Index n) const override { return k + k * (n - 1) + n * (n - 1) / 2; }
+
+ protected:
+  std::vector<Eigen::VectorXd> scales(const std::vector<Eigen::VectorXd>& d, const Vector<double>& nk,
+                                      Index) const override {
+    std::vector<Eigen::VectorXd> out;
+    for (std::size_t c = 0; c < d.size(); ++c) out.emplace_back(d[c] / nk[static_cast<Index>(c)]);
+    return out;
+  }
+};
+
 }  // namespace
+
+const Structure& eve_structure() {
+  static const EVE instance;
+  return instance;
+}
+const Structure& vve_structure() {
+  static const VVE instance;
+  return instance;
+}
 
 const Structure& vei_structure() {
   static const VEI instance;

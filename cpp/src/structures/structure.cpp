@@ -19,13 +19,15 @@ const Structure& evv_structure();
 const Structure& vei_structure();
 const Structure& vee_structure();
 const Structure& vev_structure();
+const Structure& eve_structure();
+const Structure& vve_structure();
 
 namespace {
-const std::array<const Structure*, 12>& table() {
-  static const std::array<const Structure*, 12> all = {&full_structure(),      &tied_structure(), &diag_structure(),
-                                                       &spherical_structure(), &eii_structure(),  &eei_structure(),
-                                                       &evi_structure(),       &eev_structure(),  &evv_structure(),
-                                                       &vei_structure(),       &vee_structure(),  &vev_structure()};
+const std::array<const Structure*, 14>& table() {
+  static const std::array<const Structure*, 14> all = {
+      &full_structure(), &tied_structure(), &diag_structure(), &spherical_structure(), &eii_structure(),
+      &eei_structure(),  &evi_structure(),  &eev_structure(),  &evv_structure(),       &vei_structure(),
+      &vee_structure(),  &vev_structure(),  &eve_structure(),  &vve_structure()};
   return all;
 }
 }  // namespace
