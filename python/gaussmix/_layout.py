@@ -167,6 +167,8 @@ MCLUST_MODELS = (
     "VVI",
     "EEE",
     "VEE",
+    "EVE",
+    "VVE",
     "EEV",
     "VEV",
     "EVV",
