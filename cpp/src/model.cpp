@@ -117,6 +117,21 @@ Vector<std::int64_t> rows_from_data(const Vector<double>& w, bool weighted, Inde
   return chosen;
 }
 
+// Each feature centred and divided by its weighted standard deviation (1 for a constant one),
+// computed in double and stored in T: what the k-means start clusters.
+template <typename T>
+RowMatrix<T> standardized(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& w) {
+  const double total = w.sum();
+  const Eigen::RowVectorXd mean = (w.transpose() * X.template cast<double>()) / total;
+  Eigen::RowVectorXd var = Eigen::RowVectorXd::Zero(X.cols());
+  for (Index i = 0; i < X.rows(); ++i)
+    var += w[i] * (X.row(i).template cast<double>() - mean).array().square().matrix();
+  Eigen::RowVectorXd scale = (var / total).array().sqrt();
+  for (Index j = 0; j < scale.size(); ++j)
+    if (!(scale[j] > 0.0)) scale[j] = 1.0;
+  return ((X.template cast<double>().rowwise() - mean).array().rowwise() / scale.array()).matrix().template cast<T>();
+}
+
 // Initial parameters of one EM run: moments of the initial responsibilities through the M-step,
 // exactly as the Python estimator builds them.
 template <typename T>
@@ -133,7 +148,10 @@ Mixture initial_mixture(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWei
       KMeansOptions km;
       km.seed = rng.next();
       km.n_threads = options.n_threads;
-      const KMeansResult result = kmeans<T>(X, sample_weight, k, km);
+      // k-means on the data standardised feature by feature, as the Python estimator does, so
+      // that a feature's units do not decide the clusters; the moments from the data as they are.
+      const RowMatrix<T> Z = standardized<T>(X, w);
+      const KMeansResult result = kmeans<T>(Z, sample_weight, k, km);
       stats = moments_from_labels<T>(X, sample_weight, result.labels, k, type, pass);
       break;
     }

@@ -39,6 +39,17 @@ def _rows_from_data(random_state, w, n_samples, k):
     return random_state.choice(n_samples, size=k, replace=False, p=w / w.sum())
 
 
+def _standardized(X, w):
+    """X with each feature centred and divided by its (weighted) standard deviation, in X's
+    dtype: what the k-means start clusters, so that a feature's units do not decide the
+    clusters (on R's wine data, one feature in the thousands otherwise dominates the others)."""
+    weights = None if w.size == 0 else w
+    mean = np.average(X, axis=0, weights=weights)
+    std = np.sqrt(np.average(np.square(X - mean), axis=0, weights=weights))
+    std[~(std > 0)] = 1.0  # a constant feature stays constant
+    return np.ascontiguousarray((X - mean) / std, dtype=X.dtype)
+
+
 class GaussianMixture(DensityMixin, BaseEstimator):
     """Gaussian mixture model fitted by Expectation-Maximization.
 
@@ -75,7 +86,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     n_init : int, default=1
         Number of initialisations; the one with the highest lower bound is kept.
     init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, default='kmeans'
-        How the initial responsibilities are chosen.
+        How the initial responsibilities are chosen. 'kmeans' clusters the data standardised
+        feature by feature (weighted mean and standard deviation), so that no feature dominates
+        by its units, and takes the initial moments from the data as they are; on mclust's
+        reference data this reaches mclust's optimum far more often than k-means on raw data.
     weights_init : array-like of shape (n_components,), default=None
     means_init : array-like of shape (n_components, n_features), default=None
     precisions_init : array-like, default=None
@@ -539,7 +553,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         options = _core.PassOptions(n_threads)
         if self.init_params == "kmeans":
             seed = random_state.randint(np.iinfo(np.int32).max)
-            labels = _core.kmeans(X, w, k, seed, n_threads=n_threads).labels
+            labels = _core.kmeans(_standardized(X, w), w, k, seed, n_threads=n_threads).labels
             stats = _core.moments_from_labels(X, w, labels, k, cov_type, options)
         elif self.init_params == "random":
             resp = random_state.uniform(size=(n_samples, k))
