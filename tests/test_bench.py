@@ -103,6 +103,7 @@ def test_missing_values_benchmark_runs():
         assert row["gaussmix"] < row["simple_mean"]
 
 
+@pytest.mark.distributed_cluster
 def test_dask_benchmark_runs():
     script = os.path.join(ROOT, "bench", "bench_dask.py")
     out = subprocess.run(

@@ -44,7 +44,7 @@ def cluster_client():
             yield cluster, client
 
 
-@pytest.fixture(params=["threads", "cluster"])
+@pytest.fixture(params=["threads", pytest.param("cluster", marks=pytest.mark.distributed_cluster)])
 def scheduler(request):
     """Runs the test body under Dask's threaded scheduler or the LocalCluster's client."""
     if request.param == "threads":
@@ -249,6 +249,7 @@ def test_select_model_on_dask():
     assert res.best_estimator_.n_components == 3
 
 
+@pytest.mark.distributed_cluster
 def test_bad_chunks_raise_on_the_client_and_leave_the_cluster_usable(cluster_client):
     _, client = cluster_client
     X = _data(seed=11)
@@ -281,6 +282,7 @@ def test_bad_chunks_raise_on_the_client_and_leave_the_cluster_usable(cluster_cli
 
 
 # Killing a worker leaves distributed's sockets to that process for the garbage collector.
+@pytest.mark.distributed_cluster
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_worker_killed_mid_fit_gives_the_undisturbed_fit():

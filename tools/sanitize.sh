@@ -56,6 +56,11 @@ expected = os.path.realpath(os.environ["GAUSSMIX_EXPECTED"])
 print("sanitized module:", core)
 sys.exit(0 if os.path.dirname(core) == expected else f"imported {core}, not the sanitized build")
 PY
-exec "$python" -m pytest -q -p no:cacheprovider --deselect tests/test_memory.py::test_repeated_fit_predict_does_not_grow_rss \
+# The LocalCluster tests are left out too: a Dask worker process started under the ASan preload
+# exits during its first gaussmix task without a sanitizer report, and its nanny cannot restart
+# it, so those tests would wait forever. The same core functions run under ASan in the
+# threaded-scheduler variants of the same tests.
+exec "$python" -m pytest -q -p no:cacheprovider -m "not distributed_cluster" \
+  --deselect tests/test_memory.py::test_repeated_fit_predict_does_not_grow_rss \
   --ignore tests/test_cpp.py --ignore tests/test_cmake_package.py \
   --deselect tests/test_io.py::test_python_to_cpp --deselect tests/test_io.py::test_cpp_to_python "$@"
