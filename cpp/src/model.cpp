@@ -9,6 +9,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <vector>
@@ -118,16 +119,29 @@ Vector<std::int64_t> rows_from_data(const Vector<double>& w, bool weighted, Inde
 }
 
 // Each feature centred and divided by its weighted standard deviation (1 for a constant one),
-// computed in double and stored in T: what the k-means start clusters.
+// both estimated from at most 65536 evenly spaced rows as the Python estimator does, stored in
+// T: what the k-means start clusters.
 template <typename T>
 RowMatrix<T> standardized(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& w) {
-  const double total = w.sum();
-  const Eigen::RowVectorXd mean = (w.transpose() * X.template cast<double>()) / total;
-  Eigen::RowVectorXd var = Eigen::RowVectorXd::Zero(X.cols());
-  for (Index i = 0; i < X.rows(); ++i)
-    var += w[i] * (X.row(i).template cast<double>() - mean).array().square().matrix();
+  const Index m = X.rows(), n = X.cols(), step = std::max<Index>(1, m / 65536);
+  double total = 0.0;
+  Eigen::RowVectorXd mean = Eigen::RowVectorXd::Zero(n);
+  for (Index i = 0; i < m; i += step) {
+    total += w[i];
+    mean += w[i] * X.row(i).template cast<double>();
+  }
+  const bool weighted = total > 0.0;
+  if (!weighted) {  // every sampled weight zero: the unweighted estimate
+    total = 0.0;
+    mean.setZero();
+    for (Index i = 0; i < m; i += step, total += 1.0) mean += X.row(i).template cast<double>();
+  }
+  mean /= total;
+  Eigen::RowVectorXd var = Eigen::RowVectorXd::Zero(n);
+  for (Index i = 0; i < m; i += step)
+    var += (weighted ? w[i] : 1.0) * (X.row(i).template cast<double>() - mean).array().square().matrix();
   Eigen::RowVectorXd scale = (var / total).array().sqrt();
-  for (Index j = 0; j < scale.size(); ++j)
+  for (Index j = 0; j < n; ++j)
     if (!(scale[j] > 0.0)) scale[j] = 1.0;
   return ((X.template cast<double>().rowwise() - mean).array().rowwise() / scale.array()).matrix().template cast<T>();
 }
