@@ -59,12 +59,8 @@ def tree_reduce(items, combine, split_every=_SPLIT_EVERY):
     dask, _ = _dask()
     merge = dask.delayed(_combine_all, pure=True)
     while len(items) > 1:
-        items = [
-            merge(combine, *items[i : i + split_every])
-            if len(items[i : i + split_every]) > 1
-            else items[i]
-            for i in range(0, len(items), split_every)
-        ]
+        groups = [items[i : i + split_every] for i in range(0, len(items), split_every)]
+        items = [merge(combine, *group) if len(group) > 1 else group[0] for group in groups]
     return items[0]
 
 
@@ -159,17 +155,20 @@ def _weights(w, scale):
     return w if scale == 0 else np.ldexp(w, -scale)
 
 
-def _accumulate(x, w, mixture, n_threads, missing, dtype, scale):
-    return _core.accumulate(
-        _as_chunk(x, dtype), _weights(w, scale), mixture, _core.PassOptions(n_threads, missing)
-    )
+def _accumulate(x, w, index, mixture, n_threads, missing):
+    return _core.accumulate(x, w, mixture, _core.PassOptions(n_threads, missing))
+
+
+def query_output(out, output):
+    """The core's (m, k) or (m, 1) query result in the shape the estimator returns."""
+    if output == "predict":
+        return out[:, 0].astype(np.int64)
+    return out if output == "predict_proba" else out[:, 0]
 
 
 def _query_block(x, mixture, output, n_threads, missing, dtype):
     out = _core.log_prob(_as_chunk(x, dtype), mixture, output, n_threads, missing)
-    if output == "predict":
-        return out[:, 0].astype(np.int64)
-    return out if output == "predict_proba" else out[:, 0]
+    return query_output(out, output)
 
 
 class DaskData:
@@ -273,8 +272,9 @@ class DaskData:
     # ------------------------------------------------------------ chunk tasks
 
     def map_chunks(self, func, *args):
-        """Delayed func(x, w, *args) per chunk; w is None without weights. `func` receives the
-        raw chunk and weights (with the weight rescaling applied where there is one)."""
+        """Delayed func(x, w, index, *args) per chunk: x C-contiguous in the fit's dtype, w the
+        chunk's float64 weights with the fit's rescaling (empty without weights), index the
+        chunk's number. A Mixture argument is shipped once per computation, not per task."""
         dask, _ = _dask()
         call = dask.delayed(_with_chunk, pure=True)
         args = [dask.delayed(a) if isinstance(a, _core.Mixture) else a for a in args]
@@ -284,21 +284,14 @@ class DaskData:
         ]
 
     def reduce(self, func, *args, combine=_add):
-        """Computes func per chunk and merges the results in a fixed pairwise order."""
+        """Computes func per chunk and merges the results in a fixed order (tree_reduce)."""
         dask, _ = _dask()
         (out,) = dask.compute(tree_reduce(self.map_chunks(func, *args), combine))
         return out
 
     def accumulate(self, mixture, missing):
-        dask, _ = _dask()
-        shared = dask.delayed(mixture)
-        task = dask.delayed(_accumulate, pure=True)
-        parts = [
-            task(xb, wb, shared, self.n_threads, missing, self.dtype, self.weight_scale)
-            for xb, wb in zip(self.x_blocks, self.w_blocks)
-        ]
-        (stats,) = dask.compute(tree_reduce(parts, _add))
-        return stats
+        """One E-step over every chunk: the merged SufficientStats."""
+        return self.reduce(_accumulate, mixture, self.n_threads, missing)
 
 
 def _with_chunk(func, x, w, dtype, scale, index, *args):

@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _core
 from . import _stepwise as stepwise
 from . import _validation as v
-from ._dask import is_dask_array
+from ._dask import is_dask_array, query_output
 from ._layout import layout
 from ._missing import check_incomplete, check_missing_option, mean_filled
 from ._priors import resolve_prior
@@ -679,9 +679,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         out = _core.log_prob(
             X, mixture or self._mixture(), output, self._n_threads(), self._marginalizes()
         )
-        if output == "predict":
-            return out[:, 0].astype(np.int64)
-        return out if output == "predict_proba" else out[:, 0]
+        return query_output(out, output)
 
     def _checked_X(self, X):
         v.check_is_fitted(self, NotFittedError)
