@@ -218,7 +218,15 @@ def test_ctrl_c_stops_a_fit_cleanly(tmp_path):
         text=True,
         env=_env(),
     )
-    time.sleep(4.0)
+    # Interrupt once the fit itself is running: after start-up and loading (about a second of
+    # CPU), whatever the machine's speed. The fit would run for minutes.
+    import psutil
+
+    watched = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 120
+    while sum(watched.cpu_times()[:2]) < 3.0 and proc.poll() is None:
+        assert time.monotonic() < deadline, "the command never got going"
+        time.sleep(0.05)
     assert proc.poll() is None, proc.communicate()
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
