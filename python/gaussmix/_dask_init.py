@@ -35,7 +35,10 @@ _LLOYD_TOL = 1e-4
 
 
 def _filled(x, means):
-    """The chunk with each NaN replaced by its feature's observed mean (x's dtype)."""
+    """The chunk with each NaN replaced by its feature's observed mean (x's dtype); None for
+    means (complete data) returns the chunk as it is, without looking for NaN."""
+    if means is None:
+        return x
     holes = np.isnan(x)
     if not holes.any():
         return x
@@ -150,8 +153,8 @@ def _exp_keys(x, w, index, seed, k):
     return keys[top], top
 
 
-def _data_moments_chunk(x, w, index, means):
-    x = _filled(x, means)
+def _data_moments_chunk(x, w, index, means, has_nan):
+    x = _filled(x, means if has_nan else None)
     labels = np.zeros(x.shape[0], dtype=np.int64)
     return _core.moments_from_labels_about(
         x, w, labels, 1, _core.CovarianceType.full, means[np.newaxis, :], _core.PassOptions(1)
@@ -317,7 +320,7 @@ def initial_stats(data, init_params, k, covariance_type, random_state):
 def data_moments(data):
     """The prior's data mean and covariance (see _priors._data_moments), from one pass."""
     mean = np.ascontiguousarray(data.mean, dtype=np.float64)
-    stats = data.reduce(_data_moments_chunk, mean)
+    stats = data.reduce(_data_moments_chunk, mean, data.has_nan)
     cov = np.array(stats.s2)
     cov = np.tril(cov) + np.tril(cov, -1).T
     s1 = np.array(stats.s1)[0]
