@@ -105,6 +105,13 @@ void bind_dtype(py::module_& m) {
       },
       py::arg("X").noconvert(), py::arg("sample_weight").noconvert(), py::arg("centers"), py::arg("origin"),
       py::arg("n_threads") = 0);
+  m.def(
+      "scaled_svd",
+      [](DataRef<T> X, WeightRef w) {
+        py::gil_scoped_release release;
+        return scaled_svd<T>(X, w);
+      },
+      py::arg("X").noconvert(), py::arg("sample_weight").noconvert());
 }
 
 }  // namespace
@@ -127,6 +134,19 @@ void bind_fit(py::module_& m) {
       .def_readonly("sums", &CenterAssignment::sums)
       .def_readonly("counts", &CenterAssignment::counts)
       .def_readonly("inertia", &CenterAssignment::inertia);
+  py::class_<Hierarchy>(m, "Hierarchy")
+      .def_readonly("merges", &Hierarchy::merges)
+      .def_readonly("costs", &Hierarchy::costs)
+      .def_readonly("n_rows", &Hierarchy::n_rows)
+      .def("labels", &Hierarchy::labels, py::arg("k"));
+  m.def(
+      "agglomerate",
+      [](const Eigen::Ref<const RowMatrix<double>>& Z, WeightRef w, int n_threads) {
+        const std::function<void()> stop = interrupt_check();
+        py::gil_scoped_release release;
+        return agglomerate(Z, w, n_threads, stop);
+      },
+      py::arg("Z").noconvert(), py::arg("sample_weight").noconvert(), py::arg("n_threads") = 0);
   bind_dtype<double>(m);
   bind_dtype<float>(m);
 }

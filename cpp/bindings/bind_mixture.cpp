@@ -221,10 +221,12 @@ Examples
 
   m.def(
       "maximize",
-      [](const SufficientStats& stats, double reg_covar, std::optional<Prior> prior) {
-        return maximize(stats, MaximizeOptions{reg_covar, std::move(prior)});
+      [](const SufficientStats& stats, double reg_covar, std::optional<Prior> prior, const Mixture* previous) {
+        MaximizeOptions options{reg_covar, std::move(prior)};
+        options.previous = previous;
+        return maximize(stats, options);
       },
-      py::arg("stats"), py::arg("reg_covar"), py::arg("prior") = py::none());
+      py::arg("stats"), py::arg("reg_covar"), py::arg("prior") = py::none(), py::arg("previous") = py::none());
   m.def("log_prior", &log_prior, py::arg("mixture"), py::arg("prior"));
 
   bind_dtype<double>(m);

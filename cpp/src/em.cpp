@@ -17,7 +17,7 @@ EmResult run_em(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sa
   result.mixture = initial;
   result.lower_bound = initial_lower_bound;
   const PassOptions pass{options.n_threads, options.should_stop, options.missing};
-  const MaximizeOptions mstep{options.reg_covar, options.prior};
+  MaximizeOptions mstep{options.reg_covar, options.prior};
   // The prior is checked once here; the steps below take it as checked.
   if (options.prior) options.prior->validate(initial.covariance_type, initial.n_features());
   for (int iter = 1; iter <= options.max_iter; ++iter) {
@@ -29,7 +29,9 @@ EmResult run_em(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sa
     // With a prior the objective is the log-posterior of the parameters the pass ran with; EM's
     // MAP M-step never lowers it.
     const double log_prior_value = options.prior ? detail::log_prior_checked(result.mixture, *options.prior) : 0.0;
-    result.mixture = detail::maximize_checked(stats, mstep);
+    mstep.previous = &result.mixture;
+    Mixture next = detail::maximize_checked(stats, mstep);
+    result.mixture = std::move(next);
     result.lower_bound = (stats.log_likelihood + log_prior_value) / stats.weight_sum;
     result.lower_bounds.push_back(result.lower_bound);
     result.n_iter = iter;

@@ -35,6 +35,14 @@ Mixture detail::maximize_checked(const SufficientStats& stats, const MaximizeOpt
   Vector<double> weights = nk / total;
   RowMatrix<double> means = stats.shift + (stats.s1.array().colwise() / nk.array()).matrix();
 
+  const RowMatrix<double>* previous = nullptr;
+  if (options.previous) {
+    const Mixture& before = *options.previous;
+    if (before.covariance_type != type || before.covariances.rows() != structure.storage_shape(k, n).first ||
+        before.covariances.cols() != structure.storage_shape(k, n).second)
+      throw InvalidArgument("the previous mixture of the M-step must have the statistics' covariance type and shape");
+    previous = &before.covariances;
+  }
   RowMatrix<double> cov;
   if (prior) {
     // The data means are pulled towards the prior mean by kappa / (N_c + kappa).
@@ -43,9 +51,9 @@ Mixture detail::maximize_checked(const SufficientStats& stats, const MaximizeOpt
     detail::MapTerms map{*prior, means.rowwise() - prior->mean.transpose(), kappa * nk.array() / (nk.array() + kappa),
                          total};
     means -= (map.dev.array().colwise() * (kappa / (nk.array() + kappa))).matrix();
-    cov = structure.covariances(stats, nk, &map, options.reg_covar);
+    cov = structure.covariances(stats, nk, &map, options.reg_covar, previous);
   } else {
-    cov = structure.covariances(stats, nk, nullptr, options.reg_covar);
+    cov = structure.covariances(stats, nk, nullptr, options.reg_covar, previous);
   }
   return Mixture::from_covariances(type, std::move(weights), std::move(means), std::move(cov));
 }

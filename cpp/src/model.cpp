@@ -3,6 +3,7 @@
 
 #include "detail/random.hpp"
 #include "gaussmix/em.hpp"
+#include "gaussmix/hierarchy.hpp"
 #include "gaussmix/kmeans.hpp"
 #include "gaussmix/maximize.hpp"
 #include "structures/structure.hpp"
@@ -11,6 +12,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -21,7 +24,9 @@ InitMethod parse_init_method(const std::string& name) {
   if (name == "k-means++") return InitMethod::KMeansPlusPlus;
   if (name == "random") return InitMethod::Random;
   if (name == "random_from_data") return InitMethod::RandomFromData;
-  throw InvalidArgument("init must be one of 'kmeans', 'k-means++', 'random', 'random_from_data'; got '" + name + "'");
+  if (name == "hc") return InitMethod::Hierarchical;
+  throw InvalidArgument("init must be one of 'kmeans', 'k-means++', 'random', 'random_from_data', 'hc'; got '" + name +
+                        "'");
 }
 
 std::string to_string(InitMethod method) {
@@ -34,6 +39,8 @@ std::string to_string(InitMethod method) {
       return "random";
     case InitMethod::RandomFromData:
       return "random_from_data";
+    case InitMethod::Hierarchical:
+      return "hc";
   }
   return "unknown";
 }
@@ -58,6 +65,7 @@ void FitOptions::validate() const {
     case InitMethod::KMeansPlusPlus:
     case InitMethod::Random:
     case InitMethod::RandomFromData:
+    case InitMethod::Hierarchical:
       break;
     default:
       throw InvalidArgument("init is not a valid InitMethod");
@@ -146,25 +154,72 @@ RowMatrix<T> standardized(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<
   return ((X.template cast<double>().rowwise() - mean).array().rowwise() / scale.array()).matrix().template cast<T>();
 }
 
+// The hierarchical start's moments: the rows with positive weight (a random subsample of
+// kHierarchicalRows of them when there are more) cut into k clusters of their merge tree.
+template <typename T>
+SufficientStats hierarchical_moments(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& w, bool weighted,
+                                     Index k, CovarianceType type, const PassOptions& pass, detail::Random& rng) {
+  std::vector<Index> rows;
+  for (Index i = 0; i < X.rows(); ++i)
+    if (w[i] > 0.0) rows.push_back(i);
+  if (static_cast<Index>(rows.size()) < k)
+    throw InvalidArgument("init hc needs at least n_components = " + std::to_string(k) +
+                          " samples with positive weight");
+  if (static_cast<Index>(rows.size()) > kHierarchicalRows) {
+    // A partial Fisher-Yates shuffle draws the subsample; sorted, the rows keep their order.
+    const Index size = static_cast<Index>(rows.size());
+    for (Index i = 0; i < kHierarchicalRows; ++i) {
+      const Index j =
+          i + std::min<Index>(size - i - 1, static_cast<Index>(rng.uniform() * static_cast<double>(size - i)));
+      std::swap(rows[static_cast<std::size_t>(i)], rows[static_cast<std::size_t>(j)]);
+    }
+    rows.resize(static_cast<std::size_t>(kHierarchicalRows));
+    std::sort(rows.begin(), rows.end());
+  }
+  const Index r = static_cast<Index>(rows.size());
+  RowMatrix<T> subset(r, X.cols());
+  Vector<double> subset_w(weighted ? r : 0);
+  for (Index i = 0; i < r; ++i) {
+    subset.row(i) = X.row(rows[static_cast<std::size_t>(i)]);
+    if (weighted) subset_w[i] = w[rows[static_cast<std::size_t>(i)]];
+  }
+  const Hierarchy tree = agglomerate(scaled_svd<T>(subset, subset_w), subset_w, pass.n_threads, pass.should_stop);
+  return moments_from_labels<T>(subset, subset_w, tree.labels(k), k, type, pass);
+}
+
 // Initial parameters of one EM run: moments of the initial responsibilities through the M-step,
 // exactly as the Python estimator builds them.
+// The k-means start in the hierarchical start's scaled SVD coordinates (zero-weight rows placed
+// like the others), as the Python estimator makes its even restarts.
+template <typename T>
+RowMatrix<T> svd_coordinates(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& w, bool weighted) {
+  Vector<double> mass;
+  if (weighted) mass = w.cwiseMax(std::numeric_limits<double>::min());
+  return scaled_svd<T>(X, mass).template cast<T>();
+}
+
 template <typename T>
 Mixture initial_mixture(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sample_weight,
-                        const Vector<double>& w, const FitOptions& options, std::uint64_t seed) {
+                        const Vector<double>& w, const FitOptions& options, InitMethod method, bool svd_coordinates_,
+                        std::uint64_t seed) {
   const Index k = options.n_components, m = X.rows();
   const CovarianceType type = options.covariance_type;
   PassOptions pass;
   pass.n_threads = options.n_threads;
   detail::Random rng(seed);
   SufficientStats stats;
-  switch (options.init) {
+  switch (method) {
+    case InitMethod::Hierarchical:
+      stats = hierarchical_moments<T>(X, w, sample_weight.size() != 0, k, type, pass, rng);
+      break;
     case InitMethod::KMeans: {
       KMeansOptions km;
       km.seed = rng.next();
       km.n_threads = options.n_threads;
       // k-means on the data standardised feature by feature, as the Python estimator does, so
       // that a feature's units do not decide the clusters; the moments from the data as they are.
-      const RowMatrix<T> Z = standardized<T>(X, w);
+      const RowMatrix<T> Z =
+          svd_coordinates_ ? svd_coordinates<T>(X, w, sample_weight.size() != 0) : standardized<T>(X, w);
       const KMeansResult result = kmeans<T>(Z, sample_weight, k, km);
       stats = moments_from_labels<T>(X, sample_weight, result.labels, k, type, pass);
       break;
@@ -180,7 +235,7 @@ Mixture initial_mixture(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWei
     }
     case InitMethod::KMeansPlusPlus:
     case InitMethod::RandomFromData: {
-      const Vector<std::int64_t> rows = options.init == InitMethod::KMeansPlusPlus
+      const Vector<std::int64_t> rows = method == InitMethod::KMeansPlusPlus
                                             ? kmeans_plusplus<T>(X, sample_weight, k, rng.next(), options.n_threads)
                                             : rows_from_data(w, sample_weight.size() != 0, k, rng);
       RowMatrix<T> seeds(k, X.cols());
@@ -223,17 +278,33 @@ void GaussianMixture::fit_impl(const Eigen::Ref<const RowMatrix<T>>& X, const Fi
   em.prior = options.prior;
   detail::Random seeds(options.seed);
   std::optional<EmResult> best;
+  std::exception_ptr singular;
   for (int init = 0; init < options.n_init; ++init) {
-    Mixture start = initial_mixture<T>(X, sample_weight, w, options, seeds.next());
+    // With k-means starts and restarts, the restarts vary as in the Python estimator: the first
+    // is the hierarchical start (mclust's), the even ones k-means in its scaled SVD coordinates,
+    // the odd ones k-means in standardised coordinates (see the README's mclust section).
+    const bool varied = options.init == InitMethod::KMeans && options.n_init > 1;
+    const InitMethod method = varied && init == 0 ? InitMethod::Hierarchical : options.init;
+    const bool svd = varied && init > 0 && init % 2 == 0;
+    const std::uint64_t seed = seeds.next();
     EmResult result;
-    if (options.max_iter == 0) {
-      result.mixture = std::move(start);  // no EM: the initial parameters are the model
-    } else {
-      result = run_em<T>(X, sample_weight, start, em);
+    try {
+      Mixture start = initial_mixture<T>(X, sample_weight, w, options, method, svd, seed);
+      if (options.max_iter == 0) {
+        result.mixture = std::move(start);  // no EM: the initial parameters are the model
+      } else {
+        result = run_em<T>(X, sample_weight, start, em);
+      }
+    } catch (const NotPositiveDefinite&) {
+      // One restart meeting a singular covariance says nothing of the others.
+      if (options.n_init == 1) throw;
+      if (!singular) singular = std::current_exception();
+      continue;
     }
     // The first run is always kept, so a run whose bound is -inf still yields a model.
     if (!best || result.lower_bound > best->lower_bound) best = std::move(result);
   }
+  if (!best) std::rethrow_exception(singular);
   mixture_ = std::move(best->mixture);
   info_ = FitInfo{best->n_iter, best->converged, best->lower_bound};
   n_threads_ = options.n_threads;

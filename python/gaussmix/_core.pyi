@@ -130,6 +130,15 @@ class CenterAssignment:
     counts: Array
     inertia: float
 
+class Hierarchy:
+    @property
+    def merges(self) -> NDArray[np.int64]: ...
+    @property
+    def costs(self) -> NDArray[np.float64]: ...
+    @property
+    def n_rows(self) -> int: ...
+    def labels(self, k: int) -> NDArray[np.int64]: ...
+
 class KMeansResult:
     centers: Array
     labels: NDArray[np.int64]
@@ -140,7 +149,10 @@ def accumulate(
     X: Data, sample_weight: Array, mixture: Mixture, options: PassOptions
 ) -> SufficientStats: ...
 def maximize(
-    stats: SufficientStats, reg_covar: float, prior: Optional[Prior] = None
+    stats: SufficientStats,
+    reg_covar: float,
+    prior: Optional[Prior] = None,
+    previous: Optional[Mixture] = None,
 ) -> Mixture: ...
 def moments_from_labels(
     X: Data,
@@ -212,6 +224,8 @@ def fit_model(
     seed: int,
     n_threads: int = 0,
 ) -> Tuple[Mixture, int, bool, float]: ...
+def agglomerate(Z: NDArray[np.float64], sample_weight: Array, n_threads: int = 0) -> Hierarchy: ...
+def scaled_svd(X: Data, sample_weight: Array) -> NDArray[np.float64]: ...
 def kmeans(
     X: Data,
     sample_weight: Array,

@@ -311,7 +311,8 @@ def run_em(data, mixture, *, tol, reg_covar, max_iter, prior, missing, start_bou
         if not stats.weight_sum > 0:
             raise ValueError("the total sample weight must be positive")
         log_prior = _core.log_prior(mixture, prior) if prior is not None else 0.0
-        mixture = _core.maximize(stats, reg_covar, prior)
+        # previous: the iterative M-steps start from the E-step's parameters, as in the core.
+        mixture = _core.maximize(stats, reg_covar, prior, previous=mixture)
         lower_bound = (stats.log_likelihood + log_prior) / stats.weight_sum
         bounds.append(lower_bound)
         change = lower_bound - previous

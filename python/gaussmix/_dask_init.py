@@ -15,6 +15,9 @@ What each ``init_params`` costs, in passes over the data (each one Dask computat
   for the initial moments. An empty cluster moves to the row farthest from its centre.
 - ``'random'``: random responsibilities drawn per chunk (a seed per chunk), 2 passes (the group
   means, then the moments about them).
+- ``'hc'``: at most 2000 rows fetched to the client (all rows, or a uniform draw: the in-memory
+  one without weights; with weights, among the rows of positive weight by uniform keys, one
+  pass), agglomerated there as in memory: 1 pass (2 with weights).
 
 With missing values every pass works on the chunk completed by the features' observed means,
 as the in-memory fit does. All draws come from ``random_state``: the same seed gives the same
@@ -26,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
+from . import _hierarchical as hierarchical
 from ._layout import layout
 
 _INT32_MAX = np.iinfo(np.int32).max
@@ -153,6 +157,15 @@ def _exp_keys(x, w, index, seed, k):
     return keys[top], top
 
 
+def _positive_keys(x, w, index, seed, k):
+    """The chunk's k largest uniform keys among its rows of positive weight, with their global
+    indices and weights: the top keys over all chunks are a uniform draw of those rows."""
+    u = _rng(seed, index).uniform(size=x.shape[0])
+    keys = np.where(w > 0, u, -np.inf)
+    top = np.argsort(-keys, kind="stable")[:k]
+    return keys[top], top, w[top]
+
+
 def _data_moments_chunk(x, w, index, means, has_nan):
     x = _filled(x, means if has_nan else None)
     labels = np.zeros(x.shape[0], dtype=np.int64)
@@ -191,6 +204,31 @@ def _seed_rows(data, k, random_state):
     if data.has_nan:
         rows = np.where(np.isnan(rows), data.mean, rows)
     return rows
+
+
+def _hierarchical_rows(data, random_state):
+    """The rows the hierarchical start agglomerates, and their weights (empty unweighted): as
+    in memory, all rows with positive weight or a uniform draw of HC_ROWS of them. Unweighted,
+    the draw is the in-memory one; weighted, it is made by keys per chunk (one pass)."""
+    if not data.weighted:
+        indices = hierarchical.subsample(data.n_samples, random_state)
+        w_rows = np.empty(0)
+    else:
+        parts = _gather(
+            data, _positive_keys, random_state.randint(_INT32_MAX), hierarchical.HC_ROWS
+        )
+        keys = np.concatenate([p[0] for p in parts])
+        rows = np.concatenate([p[1] + data.starts[i] for i, p in enumerate(parts)])
+        weights = np.concatenate([p[2] for p in parts])
+        top = np.argsort(-keys, kind="stable")[: hierarchical.HC_ROWS]
+        top = top[keys[top] > -np.inf]
+        top = top[np.argsort(rows[top])]
+        indices = rows[top]
+        w_rows = np.ascontiguousarray(weights[top], dtype=np.float64)
+    fetched = np.asarray(data.X[indices].compute(), dtype=np.float64)
+    if data.has_nan:
+        fetched = np.where(np.isnan(fetched), data.mean, fetched)
+    return np.ascontiguousarray(fetched), w_rows
 
 
 def _gather(data, func, *args):
@@ -292,6 +330,10 @@ def initial_stats(data, init_params, k, covariance_type, random_state):
             cov_type,
             options,
         )
+    if init_params == "hc":
+        rows, w_rows = _hierarchical_rows(data, random_state)
+        labels = hierarchical.labels(rows, w_rows, k, data.n_threads)
+        return _core.moments_from_labels(rows, w_rows, labels, k, cov_type, options)
     if init_params == "kmeans":
         if data.summary["positive"] < k:
             raise ValueError(

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
+from . import _hierarchical as hierarchical
 from . import _stepwise as stepwise
 from . import _validation as v
 from ._dask import is_dask_array, query_output
@@ -61,6 +62,22 @@ def _standardized(X, w):
     Z = np.subtract(X, mean.astype(X.dtype))
     Z /= std.astype(X.dtype)
     return Z
+
+
+# Restarts that are the hierarchical start when init_params='kmeans' and n_init > 1.
+_HC_RESTARTS = (0,)
+
+
+# The k-means start in the hierarchical start's coordinates (see _start_method).
+_KMEANS_SVD = "kmeans in scaled SVD coordinates"
+
+
+def _scaled_svd(X, w):
+    """X in mclust's scaled SVD coordinates (see _hierarchical), in X's dtype, for a k-means
+    start; rows of zero weight are placed like the others."""
+    if w.size and not np.all(w > 0):
+        w = np.where(w > 0, w, np.finfo(np.float64).tiny)
+    return np.ascontiguousarray(_core.scaled_svd(X, w), dtype=X.dtype)
 
 
 class GaussianMixture(DensityMixin, BaseEstimator):
@@ -381,7 +398,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         core_prior = self._fitted_core_prior()
         log_prior = _core.log_prior(mixture, core_prior) if core_prior is not None else 0.0
         scale = self._weight_seen if core_prior is not None else 1.0
-        self._set_mixture(_core.maximize(running.scaled(scale), float(self.reg_covar), core_prior))
+        self._set_mixture(
+            _core.maximize(
+                running.scaled(scale), float(self.reg_covar), core_prior, previous=mixture
+            )
+        )
         # The chunk's log-likelihood per unit of weight under the parameters it was scored with.
         self.lower_bound_ = (stats.log_likelihood + log_prior) / stats.weight_sum
         self.lower_bounds_ = [*getattr(self, "lower_bounds_", []), self.lower_bound_]
@@ -416,8 +437,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         )
         n_threads = self._n_threads()
 
-        def start(random_state):
-            return self._initial_mixture(X_init, w, random_state, inits, n_threads, core_prior)
+        def start(random_state, init):
+            method = self._start_method(init)
+            return self._initial_mixture(
+                X_init, w, random_state, inits, n_threads, core_prior, method
+            )
 
         def em(mixture, start_bound):
             result = _core.run_em(
@@ -464,11 +488,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             data_moments=lambda: _dask_init.data_moments(data),
         )
 
-        def start(random_state):
+        def start(random_state, init):
             if all(inits[key] is not None for key in ("weights", "means", "precisions")):
                 return self._start_from_stats(None, inits, data.n_features, core_prior)
             stats = _dask_init.initial_stats(
-                data, self.init_params, self.n_components, self.covariance_type, random_state
+                data,
+                self._start_method(init),
+                self.n_components,
+                self.covariance_type,
+                random_state,
             )
             return self._start_from_stats(stats, inits, data.n_features, core_prior)
 
@@ -501,24 +529,42 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         best = None
         max_lower_bound = -np.inf
         self.converged_ = False
+        singular = []
         for init in range(n_init):
             self._verbose_init_start(init)
-            if do_init:
-                mixture = start(random_state)
-                start_bound = -np.inf
-            else:
-                mixture = self._mixture()
-                start_bound = self.lower_bound_
-            if self.max_iter == 0:
-                # No EM: the initial parameters are the result (scikit-learn keeps the last).
-                best = (mixture, 0, False, [])
+            try:
+                if do_init:
+                    mixture = start(random_state, init)
+                    start_bound = -np.inf
+                else:
+                    mixture = self._mixture()
+                    start_bound = self.lower_bound_
+                if self.max_iter == 0:
+                    # No EM: the initial parameters are the result (scikit-learn keeps the last).
+                    best = (mixture, 0, False, [])
+                    continue
+                mixture, n_iter, converged, lower_bound, bounds = em(mixture, start_bound)
+            except _core.NotPositiveDefiniteError as error:
+                # One restart collapsing onto a singular covariance (possible with a small
+                # reg_covar) says nothing about the others: it is skipped, as mclust leaves
+                # such a start out; only when every restart fails is the fit an error.
+                if n_init == 1:
+                    raise
+                singular.append(error)
                 continue
-            mixture, n_iter, converged, lower_bound, bounds = em(mixture, start_bound)
             self._verbose_init_end(lower_bound, converged)
             if lower_bound > max_lower_bound or max_lower_bound == -np.inf:
                 max_lower_bound = lower_bound
                 best = (mixture, n_iter, converged, bounds)
 
+        if best is None:
+            raise singular[0]
+        if singular:
+            warnings.warn(
+                f"{len(singular)} of the {n_init} initialisations ended in a singular "
+                f"covariance and were skipped ({singular[0]})",
+                UserWarning,
+            )
         mixture, self.n_iter_, self.converged_, self.lower_bounds_ = best
         self.lower_bound_ = max_lower_bound
         if filled_prior is not None:
@@ -536,6 +582,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 "parameters, or increase max_iter, tol, or check for degenerate data.",
                 ConvergenceWarning,
             )
+
+    def _start_method(self, init):
+        """How restart number `init` starts. With init_params='kmeans' and n_init > 1 the
+        restarts vary: the first is the hierarchical start (mclust's), the others k-means, on
+        odd restarts in standardised coordinates (the start of n_init=1) and on even ones in the
+        hierarchical start's scaled SVD coordinates, whose different clusterings reach optima
+        that the first coordinates miss (on mclust's reference data: tests/test_mclust_reference.py)."""
+        if self.init_params == "kmeans" and self.n_init > 1:
+            if init in _HC_RESTARTS:
+                return "hc"
+            if init % 2 == 0:
+                return _KMEANS_SVD
+        return self.init_params
 
     def _n_threads(self):
         return 0 if self.n_threads is None else int(self.n_threads)
@@ -555,7 +614,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             else v.check_precisions_init(self.precisions_init, self.covariance_type, k, n_features),
         }
 
-    def _initial_mixture(self, X, w, random_state, inits, n_threads, prior=None):
+    def _initial_mixture(self, X, w, random_state, inits, n_threads, prior=None, method=None):
         """Initial parameters: user-given ones, completed from initial responsibilities."""
         structure = layout(self.covariance_type)
         cov_type = structure.core_type
@@ -564,18 +623,22 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if all(inits[key] is not None for key in ("weights", "means", "precisions")):
             return self._start_from_stats(None, inits, n_features, prior)
         options = _core.PassOptions(n_threads)
-        if self.init_params == "kmeans":
+        method = self.init_params if method is None else method
+        if method == "hc":
+            stats = hierarchical.initial_stats(X, w, k, cov_type, random_state, n_threads)
+        elif method in ("kmeans", _KMEANS_SVD):
             seed = random_state.randint(np.iinfo(np.int32).max)
-            labels = _core.kmeans(_standardized(X, w), w, k, seed, n_threads=n_threads).labels
+            Z = _standardized(X, w) if method == "kmeans" else _scaled_svd(X, w)
+            labels = _core.kmeans(Z, w, k, seed, n_threads=n_threads).labels
             stats = _core.moments_from_labels(X, w, labels, k, cov_type, options)
-        elif self.init_params == "random":
+        elif method == "random":
             resp = random_state.uniform(size=(n_samples, k))
             resp /= resp.sum(axis=1)[:, np.newaxis]
             stats = _core.moments_from_responsibilities(X, w, resp, cov_type, options)
         else:
             # One row per component: the other rows have zero responsibility, so the moments
             # of the chosen rows alone are the same and cost nothing.
-            if self.init_params == "random_from_data":
+            if method == "random_from_data":
                 indices = _rows_from_data(random_state, w, n_samples, k)
             else:  # k-means++
                 seed = random_state.randint(np.iinfo(np.int32).max)
@@ -922,7 +985,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         core_prior = self._fitted_core_prior()
         mixture = self._mixture()
         log_prior = _core.log_prior(mixture, core_prior) if core_prior is not None else 0.0
-        self._set_mixture(_core.maximize(stats, float(self.reg_covar), core_prior))
+        self._set_mixture(
+            _core.maximize(stats, float(self.reg_covar), core_prior, previous=mixture)
+        )
         self.lower_bound_ = (stats.log_likelihood + log_prior) / stats.weight_sum
         return self
 

@@ -13,7 +13,7 @@ import numpy as np
 from ._layout import COVARIANCE_TYPES, layout
 
 __all__ = ["COVARIANCE_TYPES", "INIT_PARAMS"]
-INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data", "hc")
 
 
 # What to do about missing values, said wherever they are refused.

@@ -4,6 +4,7 @@
 #include "gaussmix/accumulate.hpp"
 #include "gaussmix/em.hpp"
 #include "gaussmix/errors.hpp"
+#include "gaussmix/hierarchy.hpp"
 #include "gaussmix/impute.hpp"
 #include "gaussmix/io.hpp"
 #include "gaussmix/kmeans.hpp"

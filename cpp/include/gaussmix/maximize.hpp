@@ -14,6 +14,10 @@ struct MaximizeOptions {
   /// With a prior the M-step returns the posterior mode (MAP) instead of the maximum-likelihood
   /// estimate. reg_covar is still added afterwards; 0 gives the exact mode.
   std::optional<Prior> prior;
+  /// The parameters the statistics were accumulated under (the E-step's), or null. The M-steps
+  /// without a closed form (mclust's EVE and VVE) start their inner iteration from its shared
+  /// part, so that no EM iteration lowers the likelihood; the others ignore it. Not owned.
+  const Mixture* previous = nullptr;
 };
 
 /// Maximum-likelihood parameters for the statistics, with reg_covar added to each covariance and

@@ -19,9 +19,17 @@ enum class InitMethod {
   KMeansPlusPlus,  ///< "k-means++": the k-means++ seed rows alone, one per component
   Random,          ///< "random": uniform random responsibilities
   RandomFromData,  ///< "random_from_data": k distinct rows drawn at random (by sample weight)
+  /// "hc": a cut of the model-based merge tree (agglomerate(), mclust's start) of at most
+  /// kHierarchicalRows rows with positive weight (a random subsample of larger data), the
+  /// initial parameters from those rows' moments.
+  Hierarchical,
 };
 
-/// Parses "kmeans", "k-means++", "random" or "random_from_data"; throws InvalidArgument otherwise.
+/// Rows the hierarchical start agglomerates at most: its time and memory grow as their square.
+constexpr Index kHierarchicalRows = 2000;
+
+/// Parses "kmeans", "k-means++", "random", "random_from_data" or "hc"; throws InvalidArgument
+/// otherwise.
 InitMethod parse_init_method(const std::string& name);
 
 /// The name parse_init_method() accepts.
@@ -34,7 +42,10 @@ struct FitOptions {
   double tol = 1e-3;        ///< stop when the per-sample lower bound changes by less than tol
   double reg_covar = 1e-6;  ///< added to every covariance's diagonal
   int max_iter = 100;       ///< EM iterations per initialisation; 0 keeps the initial parameters
-  int n_init = 1;           ///< initialisations; the one with the highest lower bound is kept
+  /// Initialisations; the one with the highest lower bound is kept. With InitMethod::KMeans and
+  /// n_init > 1 the first one is the hierarchical start. An initialisation whose EM meets a
+  /// singular covariance is skipped when another one succeeds.
+  int n_init = 1;
   InitMethod init = InitMethod::KMeans;
   std::uint64_t seed = 0;      ///< seeds every random choice of the fit; same seed, same model
   int n_threads = 0;           ///< OpenMP threads (0: all cores); results do not depend on it

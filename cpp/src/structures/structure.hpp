@@ -57,9 +57,12 @@ class Structure {
   virtual Index n_covariance_parameters(Index k, Index n) const = 0;
 
   /// The M-step's covariances (storage) from stats and the floored counts nk: maximum
-  /// likelihood, or with map the posterior mode; reg_covar added to every variance.
+  /// likelihood, or with map the posterior mode; reg_covar added to every variance. previous,
+  /// if not null, holds the covariances (storage) the statistics were accumulated under: an
+  /// M-step without a closed form starts its inner iteration there, so that it never ends below
+  /// them (closed forms ignore it).
   virtual RowMatrix<double> covariances(const SufficientStats& stats, const Vector<double>& nk, const MapTerms* map,
-                                        double reg_covar) const = 0;
+                                        double reg_covar, const RowMatrix<double>* previous) const = 0;
 
   /// Precision Cholesky factors of covariances (storage). Throws NotPositiveDefinite naming
   /// the component.
