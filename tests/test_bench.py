@@ -133,3 +133,16 @@ def test_mclust_benchmark_runs():
     rows = json.loads(out.stdout)["models"]
     assert [r["model"] for r in rows][0] == "full" and len(rows) == 11
     assert all(r["s_per_iter"] > 0 for r in rows)
+
+
+def test_starts_benchmark_runs():
+    script = os.path.join(ROOT, "bench", "bench_starts.py")
+    out = subprocess.run(
+        [sys.executable, script, "--quick", "--configs", "D"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    assert "hierarchical start (2000 rows)" in out.stdout
+    assert "varied / k-means" in out.stdout

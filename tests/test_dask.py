@@ -143,6 +143,23 @@ def test_every_init_then_the_same_em(init_params, covariance_type):
         assert dsk.lower_bound_ >= in_memory.lower_bound_ - 1e-3
 
 
+def test_hierarchical_start_is_the_in_memory_one():
+    """'hc' fetches its rows (all of them here, under 2000) and agglomerates them on the client:
+    the in-memory start, and with weights the same start from the same rows."""
+    X = _data(seed=8)
+    Xd = da.from_array(X, chunks=(400, 3))
+    kw = dict(init_params="hc", random_state=0, tol=1e-8)
+    _assert_same_model(GaussianMixture(3, **kw).fit(X), GaussianMixture(3, **kw).fit(Xd))
+    w = np.random.RandomState(8).randint(1, 4, size=len(X)).astype(float)
+    mem = GaussianMixture(3, **kw).fit(X, sample_weight=w)
+    _assert_same_model(mem, GaussianMixture(3, **kw).fit(Xd, sample_weight=w))
+    # Rows of zero weight are never agglomerated; with more than 2000 rows a subsample is.
+    w[::3] = 0.0
+    big = da.from_array(np.vstack([X] * 2), chunks=(700, 3))
+    fitted = GaussianMixture(3, **kw).fit(big, sample_weight=np.concatenate([w, w]))
+    assert fitted.converged_
+
+
 def test_random_from_data_draws_the_in_memory_seeds():
     X = _data(seed=4)
     kw = dict(init_params="random_from_data", random_state=5, tol=1e-8)

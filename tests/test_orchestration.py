@@ -31,7 +31,7 @@ def in_mean_order(gm):
     return gm.weights_[order], gm.means_[order], cov
 
 
-@pytest.mark.parametrize("init", ["kmeans", "k-means++", "random_from_data"])
+@pytest.mark.parametrize("init", ["kmeans", "k-means++", "random_from_data", "hc"])
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_cpp_and_python_estimators_reach_the_same_model(covariance_type, init):
     X = separated_data()

@@ -20,7 +20,7 @@ import numpy as np
 from ._cli_io import CliError, atomic_path, read_data, write_table
 from ._layout import COVARIANCE_TYPES, MCLUST_MODELS, SKLEARN_TYPES
 
-INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data", "hc")
 PLOT_FORMATS = (".png", ".svg", ".pdf")
 
 

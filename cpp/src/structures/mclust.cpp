@@ -4,7 +4,7 @@
 // per-component scatter matrices W_c and are stored like it; only the M-step and the
 // parameter count (mclust's nVarParams) differ. EII, EEI, EVI, EEV and EVV have closed forms;
 // VEI, VEE and VEV alternate between volumes and the shared part; EVE and VVE find their common
-// orientation by an MM algorithm. VII, VVI, EEE and VVV are
+// orientation by plane rotations. VII, VVI, EEE and VVV are
 // spherical, diag, tied and full.
 //
 // A component whose scatter is singular (an emptied component, or fewer rows than features) has
