@@ -13,6 +13,7 @@ import pytest
 
 import gaussmix
 from gaussmix import GaussianMixture, _core
+from gaussmix._layout import layout
 
 NEW_MODELS = ("EII", "EEI", "EVI", "EEV", "EVV", "VEI", "VEE", "VEV", "EVE", "VVE")
 ALIASES = {"VVV": "full", "EEE": "tied", "VVI": "diag", "VII": "spherical"}
@@ -343,3 +344,30 @@ def test_common_orientation_em_never_lowers_the_likelihood_on_wine(model):
         bounds = np.array(gm.lower_bounds_) * len(X)
         assert np.all(np.diff(bounds) >= -1e-9 * np.abs(bounds[1:]))
         assert gm.converged_ and gm.n_iter_ < 200
+
+
+@pytest.mark.parametrize("model", NEW_MODELS + ("VII", "VVI", "EEE", "VVV", "spherical", "tied"))
+def test_decomposition_is_the_model_structure(model):
+    mclust = {"spherical": "VII", "tied": "EEE"}.get(model, model)
+    X = draw(mclust if mclust in NEW_MODELS else "VEV")
+    gm = GaussianMixture(3, covariance_type=model, random_state=0, tol=1e-8, max_iter=500).fit(X)
+    d = gm.decomposition()
+    assert d.model == mclust
+    k, n = gm.means_.shape
+    full = layout(model).full_matrices(gm.covariances_, k, n)
+    rebuilt = np.einsum("c,cij,cj,clj->cil", d.volumes, d.orientations, d.shapes, d.orientations)
+    np.testing.assert_allclose(rebuilt, full, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.prod(d.shapes, axis=1), 1.0, rtol=1e-12)
+    for D in d.orientations:
+        np.testing.assert_allclose(D.T @ D, np.eye(n), atol=1e-12)
+    volume, shape, orientation = mclust
+    if volume == "E":
+        np.testing.assert_allclose(d.volumes, d.volumes[0], rtol=1e-6)
+    if shape == "E":
+        np.testing.assert_allclose(d.shapes, d.shapes[[0] * k], rtol=1e-5)
+    if shape == "I":
+        np.testing.assert_allclose(d.shapes, 1.0, rtol=1e-12)
+    if orientation == "I":
+        np.testing.assert_array_equal(d.orientations, np.broadcast_to(np.eye(n), (k, n, n)))
+    if orientation == "E":
+        np.testing.assert_allclose(d.orientations, d.orientations[[0] * k], atol=1e-6)

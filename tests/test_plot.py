@@ -127,6 +127,34 @@ def test_selection_plot_one_line_per_type(data):
     assert star.get_ydata()[0] == result.table["bic"][result.best_index_]
 
 
+def test_selection_plot_is_mclusts_bic_plot(data):
+    models = list(gaussmix._layout.MCLUST_MODELS)
+    result = gaussmix.select_model(
+        data, n_components=[1, 2, 3], covariance_types="all", random_state=0
+    )
+    fig, ax = plt.subplots()
+    result.plot(ax=ax, mclust_sign=True)
+    lines = {line.get_label(): line for line in ax.lines}
+    assert set(models) <= set(lines)
+    # One marker and colour per model, each pair distinct.
+    styles = {(lines[m].get_marker(), str(lines[m].get_color())) for m in models}
+    assert len(styles) == 14
+    for m in models:
+        rows = result.table[result.table["covariance_type"] == m]
+        expected = -rows["bic"][np.argsort(rows["n_components"], kind="stable")]
+        np.testing.assert_allclose(lines[m].get_ydata(), expected)
+    assert lines["selected"].get_ydata()[0] == -result.table["bic"][result.best_index_]
+    assert "higher is better" in ax.get_ylabel()
+    # scikit-learn's names are drawn as their mclust aliases are.
+    fig, ax2 = plt.subplots()
+    gaussmix.select_model(data, n_components=[1, 2], random_state=0).plot(ax=ax2)
+    full = [line for line in ax2.lines if line.get_label() == "full"][0]
+    assert (full.get_marker(), full.get_color()) == (
+        lines["VVV"].get_marker(),
+        lines["VVV"].get_color(),
+    )
+
+
 def test_bad_arguments(data):
     gm = GaussianMixture(3, random_state=0).fit(data)
     with pytest.raises(ValueError, match="out of range"):

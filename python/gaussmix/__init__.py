@@ -13,6 +13,7 @@ except ImportError as exc:  # pragma: no cover - only when the extension was not
     ) from exc
 
 from ._cmake import get_cmake_dir
+from ._decomposition import CovarianceDecomposition
 from ._gaussian_mixture import GaussianMixture
 from ._imputer import GaussianMixtureImputer
 from ._io import load
@@ -26,6 +27,7 @@ __version__ = _core.__version__
 SufficientStats = _core.SufficientStats
 
 __all__ = [
+    "CovarianceDecomposition",
     "GaussianMixture",
     "GaussianMixtureImputer",
     "GaussianPrior",

@@ -15,6 +15,7 @@ from . import _hierarchical as hierarchical
 from . import _stepwise as stepwise
 from . import _validation as v
 from ._dask import is_dask_array, query_output
+from ._decomposition import CovarianceDecomposition, decompose
 from ._layout import layout
 from ._missing import check_incomplete, check_missing_option, mean_filled
 from ._priors import resolve_prior
@@ -1105,6 +1106,41 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         from ._conditioning import conditional_mean
 
         return conditional_mean(self, X_given, given_indices)
+
+    def decomposition(self) -> CovarianceDecomposition:
+        """Each fitted covariance as volume, shape and orientation, in mclust's terms.
+
+        Sigma_c = lambda_c D_c A_c D_c^T with lambda_c = det(Sigma_c) ** (1 / n_features), D_c
+        orthogonal and A_c diagonal with determinant 1 (mclust's normalisation). Models whose
+        orientation is the identity (mclust's third letter I: spherical, diag, EII, EEI, VEI,
+        EVI) report it with the shapes in feature order; models with one orientation (E:
+        tied, VEE, EVE, VVE) report that one for every component; the others each
+        component's eigenvectors with the shapes in decreasing order. The covariances include
+        reg_covar.
+
+        Returns
+        -------
+        CovarianceDecomposition
+            ``volumes`` (k,), ``shapes`` (k, n), ``orientations`` (k, n, n), and ``model``,
+            mclust's name of the covariance type.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmix import GaussianMixture
+        >>> rng = np.random.RandomState(0)
+        >>> X = np.vstack([rng.normal(size=(300, 2)) * [3, 1], rng.normal(size=(300, 2)) + 9])
+        >>> gm = GaussianMixture(2, covariance_type="EVI", random_state=0).fit(X)
+        >>> d = gm.decomposition()
+        >>> d.model, bool(np.isclose(d.volumes[0], d.volumes[1]))
+        ('EVI', True)
+        >>> bool(np.allclose(np.prod(d.shapes, axis=1), 1.0))
+        True
+        """
+        v.check_is_fitted(self, NotFittedError)
+        k, n = self.means_.shape
+        full = layout(self.covariance_type).full_matrices(self.covariances_, k, n)
+        return decompose(self.covariance_type, np.asarray(full, dtype=np.float64))
 
     def _n_parameters(self):
         """Number of free parameters of the model (as scikit-learn counts them)."""

@@ -170,8 +170,9 @@ class ModelSelectionResult:
             ) from exc
         return pd.DataFrame.from_records(self.table)
 
-    def plot(self, ax: Any = None, criterion: str | None = None) -> Any:
-        """Plot a criterion against n_components, one line per covariance type.
+    def plot(self, ax: Any = None, criterion: str | None = None, mclust_sign: bool = False) -> Any:
+        """Plot a criterion against n_components, one line per covariance type: mclust's BIC
+        plot (each covariance type its own marker and colour, the selection circled).
 
         Parameters
         ----------
@@ -179,6 +180,8 @@ class ModelSelectionResult:
             Where to draw; None uses the current axes.
         criterion : {'bic', 'aic', 'icl'}, default=None
             None plots the criterion the model was selected by.
+        mclust_sign : bool, default=False
+            True plots mclust's sign, 2 log L - penalty (higher is better).
 
         Returns
         -------
@@ -196,7 +199,7 @@ class ModelSelectionResult:
         """
         from .plot import plot_selection
 
-        return plot_selection(self, ax=ax, criterion=criterion)
+        return plot_selection(self, ax=ax, criterion=criterion, mclust_sign=mclust_sign)
 
 
 def _check_criterion(criterion):

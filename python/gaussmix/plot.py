@@ -383,10 +383,42 @@ def plot_responsibilities(gm: Any, X: ArrayLike, ax: Any = None) -> Any:
     return ax
 
 
-def plot_selection(result: Any, ax: Any = None, criterion: str | None = None) -> Any:
+# Each covariance type keeps one marker and colour in every selection plot, as in mclust's BIC
+# plot (fourteen models need more than the default cycle's ten colours).
+_MODEL_STYLES = {
+    name: (marker, color)
+    for name, marker, color in zip(
+        (
+            "EII",
+            "VII",
+            "EEI",
+            "VEI",
+            "EVI",
+            "VVI",
+            "EEE",
+            "VEE",
+            "EVE",
+            "VVE",
+            "EEV",
+            "VEV",
+            "EVV",
+            "VVV",
+        ),
+        ("o", "s", "^", "v", "<", ">", "D", "p", "h", "8", "P", "X", "d", "*"),
+        [f"C{i}" for i in range(10)] + ["#17becf80", "black", "#8c564b80", "#ff7f0e80"],
+    )
+}
+_SKLEARN_ALIASES = {"spherical": "VII", "diag": "VVI", "tied": "EEE", "full": "VVV"}
+
+
+def plot_selection(
+    result: Any, ax: Any = None, criterion: str | None = None, mclust_sign: bool = False
+) -> Any:
     """A criterion against n_components, one line per covariance type, the selected model marked.
 
-    What ``select_model(...).plot()`` draws.
+    What ``select_model(...).plot()`` draws: mclust's BIC plot, each covariance type with its
+    own marker and colour (the same in every plot; scikit-learn's names share those of their
+    mclust aliases).
 
     Parameters
     ----------
@@ -394,6 +426,9 @@ def plot_selection(result: Any, ax: Any = None, criterion: str | None = None) ->
     ax : matplotlib Axes, default=None
     criterion : {'bic', 'aic', 'icl'}, default=None
         None plots the criterion the model was selected by.
+    mclust_sign : bool, default=False
+        False plots scikit-learn's sign (-2 log L + penalty, lower is better); True plots
+        mclust's, 2 log L - penalty (higher is better), as R's ``plot(mclustBIC(...))`` does.
 
     Returns
     -------
@@ -413,6 +448,7 @@ def plot_selection(result: Any, ax: Any = None, criterion: str | None = None) ->
 
     plt = _pyplot()
     criterion = result.criterion if criterion is None else _check_criterion(criterion)
+    sign = -1.0 if mclust_sign else 1.0
     if ax is None:
         ax = plt.gca()
     table = result.table
@@ -420,21 +456,28 @@ def plot_selection(result: Any, ax: Any = None, criterion: str | None = None) ->
         rows = table[table["covariance_type"] == cov_type]
         rows = rows[np.argsort(rows["n_components"], kind="stable")]
         finite = np.isfinite(rows[criterion])
+        marker, color = _MODEL_STYLES[_SKLEARN_ALIASES.get(str(cov_type), str(cov_type))]
         ax.plot(
-            rows["n_components"][finite], rows[criterion][finite], marker="o", label=str(cov_type)
+            rows["n_components"][finite],
+            sign * rows[criterion][finite],
+            marker=marker,
+            color=color,
+            label=str(cov_type),
         )
     best = table[result.best_index_]
     if criterion == result.criterion:
         ax.plot(
             [best["n_components"]],
-            [best[criterion]],
-            marker="*",
-            markersize=14,
-            color="black",
+            [sign * best[criterion]],
+            marker="o",
+            markersize=16,
+            markerfacecolor="none",
+            markeredgecolor="red",
             linestyle="none",
             label="selected",
         )
     ax.set_xlabel("n_components")
-    ax.set_ylabel(f"{criterion.upper()} (lower is better)")
-    ax.legend(title="covariance_type")
+    better = "higher" if mclust_sign else "lower"
+    ax.set_ylabel(f"{criterion.upper()} ({better} is better)")
+    ax.legend(title="covariance_type", ncol=2 if len(ax.lines) > 8 else 1, fontsize="small")
     return ax
