@@ -14,6 +14,7 @@ import pytest
 import gaussmix
 from gaussmix import GaussianMixture, _core
 from gaussmix._layout import layout
+from gaussmix._sklearn_compat import ConvergenceWarning
 
 NEW_MODELS = ("EII", "EEI", "EVI", "EEV", "EVV", "VEI", "VEE", "VEV", "EVE", "VVE")
 ALIASES = {"VVV": "full", "EEE": "tied", "VVI": "diag", "VII": "spherical"}
@@ -371,3 +372,20 @@ def test_decomposition_is_the_model_structure(model):
         np.testing.assert_array_equal(d.orientations, np.broadcast_to(np.eye(n), (k, n, n)))
     if orientation == "E":
         np.testing.assert_allclose(d.orientations, d.orientations[[0] * k], atol=1e-6)
+
+
+def test_an_inner_iteration_at_its_cap_says_so_and_keeps_a_finite_iterate():
+    # On wine, VEE's alternation in the third M-step from this k-means start is still moving
+    # (by more than 1e-13 relative) after 500 steps: the fit stopped right after it warns,
+    # naming the model, and its parameters are the last iterate, finite.
+    X = np.loadtxt(os.path.join(os.path.dirname(__file__), "data", "wine.csv"), delimiter=",")
+    gm = GaussianMixture(2, covariance_type="VEE", random_state=0, reg_covar=0.0, max_iter=3)
+    with pytest.warns(ConvergenceWarning) as record:
+        gm.fit(X)
+    messages = [str(w.message) for w in record]
+    assert any("'VEE': the last M-step's inner iteration" in m for m in messages)
+    assert np.all(np.isfinite(gm.covariances_)) and np.all(np.isfinite(gm.means_))
+    # Fitted on, the M-steps settle and nothing is said.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        GaussianMixture(2, covariance_type="VEE", random_state=0, reg_covar=0.0).fit(X)

@@ -122,7 +122,9 @@ void bind_fit(py::module_& m) {
       .def_readonly("n_iter", &EmResult::n_iter)
       .def_readonly("converged", &EmResult::converged)
       .def_readonly("lower_bound", &EmResult::lower_bound)
-      .def_readonly("lower_bounds", &EmResult::lower_bounds);
+      .def_readonly("lower_bounds", &EmResult::lower_bounds)
+      .def_readonly("unsettled_m_steps", &EmResult::unsettled_m_steps)
+      .def_readonly("last_m_step_unsettled", &EmResult::last_m_step_unsettled);
   py::class_<KMeansResult>(m, "KMeansResult")
       .def_readonly("centers", &KMeansResult::centers)
       .def_readonly("labels", &KMeansResult::labels)

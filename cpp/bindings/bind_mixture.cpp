@@ -227,6 +227,19 @@ Examples
         return maximize(stats, options);
       },
       py::arg("stats"), py::arg("reg_covar"), py::arg("prior") = py::none(), py::arg("previous") = py::none());
+  // maximize() that also says whether an inner iteration stopped at its cap (for EM loops run
+  // from Python, which count such M-steps as run_em does).
+  m.def(
+      "maximize_reporting",
+      [](const SufficientStats& stats, double reg_covar, std::optional<Prior> prior, const Mixture* previous) {
+        bool unsettled = false;
+        MaximizeOptions options{reg_covar, std::move(prior)};
+        options.previous = previous;
+        options.unsettled = &unsettled;
+        Mixture mixture = maximize(stats, options);
+        return std::make_pair(std::move(mixture), unsettled);
+      },
+      py::arg("stats"), py::arg("reg_covar"), py::arg("prior") = py::none(), py::arg("previous") = py::none());
   m.def("log_prior", &log_prior, py::arg("mixture"), py::arg("prior"));
 
   bind_dtype<double>(m);

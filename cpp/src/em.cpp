@@ -30,7 +30,11 @@ EmResult run_em(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWeights& sa
     // MAP M-step never lowers it.
     const double log_prior_value = options.prior ? detail::log_prior_checked(result.mixture, *options.prior) : 0.0;
     mstep.previous = &result.mixture;
+    bool unsettled = false;
+    mstep.unsettled = &unsettled;
     Mixture next = detail::maximize_checked(stats, mstep);
+    if (unsettled) ++result.unsettled_m_steps;
+    result.last_m_step_unsettled = unsettled;
     result.mixture = std::move(next);
     result.lower_bound = (stats.log_likelihood + log_prior_value) / stats.weight_sum;
     result.lower_bounds.push_back(result.lower_bound);

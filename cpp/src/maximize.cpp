@@ -35,13 +35,13 @@ Mixture detail::maximize_checked(const SufficientStats& stats, const MaximizeOpt
   Vector<double> weights = nk / total;
   RowMatrix<double> means = stats.shift + (stats.s1.array().colwise() / nk.array()).matrix();
 
-  const RowMatrix<double>* previous = nullptr;
+  detail::MStepState state;
   if (options.previous) {
     const Mixture& before = *options.previous;
     if (before.covariance_type != type || before.covariances.rows() != structure.storage_shape(k, n).first ||
         before.covariances.cols() != structure.storage_shape(k, n).second)
       throw InvalidArgument("the previous mixture of the M-step must have the statistics' covariance type and shape");
-    previous = &before.covariances;
+    state.previous = &before.covariances;
   }
   RowMatrix<double> cov;
   if (prior) {
@@ -51,10 +51,11 @@ Mixture detail::maximize_checked(const SufficientStats& stats, const MaximizeOpt
     detail::MapTerms map{*prior, means.rowwise() - prior->mean.transpose(), kappa * nk.array() / (nk.array() + kappa),
                          total};
     means -= (map.dev.array().colwise() * (kappa / (nk.array() + kappa))).matrix();
-    cov = structure.covariances(stats, nk, &map, options.reg_covar, previous);
+    cov = structure.covariances(stats, nk, &map, options.reg_covar, state);
   } else {
-    cov = structure.covariances(stats, nk, nullptr, options.reg_covar, previous);
+    cov = structure.covariances(stats, nk, nullptr, options.reg_covar, state);
   }
+  if (options.unsettled) *options.unsettled = state.unsettled;
   return Mixture::from_covariances(type, std::move(weights), std::move(means), std::move(cov));
 }
 

@@ -122,6 +122,8 @@ class EmResult:
     converged: bool
     lower_bound: float
     lower_bounds: list[float]
+    unsettled_m_steps: int
+    last_m_step_unsettled: bool
 
 class CenterAssignment:
     labels: NDArray[np.int64]
@@ -148,6 +150,12 @@ class KMeansResult:
 def accumulate(
     X: Data, sample_weight: Array, mixture: Mixture, options: PassOptions
 ) -> SufficientStats: ...
+def maximize_reporting(
+    stats: SufficientStats,
+    reg_covar: float,
+    prior: Optional[Prior] = None,
+    previous: Optional[Mixture] = None,
+) -> tuple[Mixture, bool]: ...
 def maximize(
     stats: SufficientStats,
     reg_covar: float,

@@ -300,11 +300,14 @@ def _with_chunk(func, x, w, dtype, scale, index, *args):
 
 def run_em(data, mixture, *, tol, reg_covar, max_iter, prior, missing, start_bound, callback):
     """EM on a DaskData: the loop of the core's run_em (same lower bound, same stopping rule),
-    one Dask computation per iteration. Returns (mixture, n_iter, converged, bound, bounds)."""
+    one Dask computation per iteration. Returns (mixture, n_iter, converged, bound, bounds,
+    unsettled), unsettled = (how many M-steps' inner iterations stopped at their cap, whether
+    the last one's did)."""
     lower_bound = start_bound
     bounds = []
     converged = False
     n_iter = 0
+    unsettled, last_capped = 0, False
     for n_iter in range(1, max_iter + 1):
         previous = lower_bound
         stats = data.accumulate(mixture, missing)
@@ -312,7 +315,9 @@ def run_em(data, mixture, *, tol, reg_covar, max_iter, prior, missing, start_bou
             raise ValueError("the total sample weight must be positive")
         log_prior = _core.log_prior(mixture, prior) if prior is not None else 0.0
         # previous: the iterative M-steps start from the E-step's parameters, as in the core.
-        mixture = _core.maximize(stats, reg_covar, prior, previous=mixture)
+        mixture, capped = _core.maximize_reporting(stats, reg_covar, prior, previous=mixture)
+        unsettled += int(capped)
+        last_capped = capped
         lower_bound = (stats.log_likelihood + log_prior) / stats.weight_sum
         bounds.append(lower_bound)
         change = lower_bound - previous
@@ -321,7 +326,7 @@ def run_em(data, mixture, *, tol, reg_covar, max_iter, prior, missing, start_bou
         if abs(change) < tol:
             converged = True
             break
-    return mixture, n_iter, converged, lower_bound, bounds
+    return mixture, n_iter, converged, lower_bound, bounds, (unsettled, last_capped)
 
 
 def query(X, mixture, output, n_threads, missing):

@@ -464,7 +464,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 has_nan,
             )
             bounds = list(result.lower_bounds)
-            return result.mixture, result.n_iter, result.converged, result.lower_bound, bounds
+            return (
+                result.mixture,
+                result.n_iter,
+                result.converged,
+                result.lower_bound,
+                bounds,
+                (result.unsettled_m_steps, result.last_m_step_unsettled),
+            )
 
         self._restarts(start, em, filled_prior)
         return X
@@ -525,8 +532,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _restarts(self, start, em, filled_prior):
         """The n_init starts, EM from each, the best kept; sets the fitted attributes.
 
-        start(random_state) gives an initial Mixture; em(mixture, start_bound) runs EM from it
-        and returns (mixture, n_iter, converged, lower_bound, lower_bounds).
+        start(random_state, init) gives an initial Mixture; em(mixture, start_bound) runs EM
+        from it and returns (mixture, n_iter, converged, lower_bound, lower_bounds, unsettled),
+        unsettled = (how many M-steps' inner iterations stopped at their cap, whether the last
+        one's did).
         """
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
@@ -547,9 +556,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                     start_bound = self.lower_bound_
                 if self.max_iter == 0:
                     # No EM: the initial parameters are the result (scikit-learn keeps the last).
-                    best = (mixture, 0, False, [])
+                    best = (mixture, 0, False, [], (0, False))
                     continue
-                mixture, n_iter, converged, lower_bound, bounds = em(mixture, start_bound)
+                mixture, n_iter, converged, lower_bound, bounds, unsettled = em(
+                    mixture, start_bound
+                )
             except _core.NotPositiveDefiniteError as error:
                 # One restart collapsing onto a singular covariance (possible with a small
                 # reg_covar) says nothing about the others: it is skipped, as mclust leaves
@@ -561,7 +572,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             self._verbose_init_end(lower_bound, converged)
             if lower_bound > max_lower_bound or max_lower_bound == -np.inf:
                 max_lower_bound = lower_bound
-                best = (mixture, n_iter, converged, bounds)
+                best = (mixture, n_iter, converged, bounds, unsettled)
 
         if best is None:
             raise singular[0]
@@ -571,7 +582,20 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 f"covariance and were skipped ({singular[0]})",
                 UserWarning,
             )
-        mixture, self.n_iter_, self.converged_, self.lower_bounds_ = best
+        mixture, self.n_iter_, self.converged_, self.lower_bounds_, unsettled = best
+        n_unsettled, last_unsettled = unsettled
+        if last_unsettled:
+            # Earlier capped M-steps only slowed EM down (each still raised the likelihood);
+            # a capped last one leaves the parameters short of its optimum.
+            warnings.warn(
+                f"covariance_type={self.covariance_type!r}: the last M-step's inner iteration "
+                "(the alternation of volumes and shared part, or the search for the common "
+                "orientation) stopped at its cap of 500 steps before it settled (so did "
+                f"{n_unsettled} of the {self.n_iter_} EM iterations' M-steps). Its last iterate "
+                "was kept: the parameters may be slightly short of that M-step's optimum. "
+                "Fitting longer (a smaller tol, a larger max_iter) lets it settle.",
+                ConvergenceWarning,
+            )
         self.lower_bound_ = max_lower_bound
         if filled_prior is not None:
             self.prior_ = filled_prior

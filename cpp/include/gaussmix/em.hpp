@@ -32,6 +32,12 @@ struct EmResult {
   /// is the log-posterior per unit weight: (log-likelihood + log_prior) / total weight.
   double lower_bound = -std::numeric_limits<double>::infinity();
   std::vector<double> lower_bounds;  ///< one per iteration
+  /// M-steps whose inner iteration (mclust's VEI, VEE, VEV, EVE, VVE) stopped at its cap before
+  /// it settled: their last iterate was kept, which never lowers the likelihood.
+  int unsettled_m_steps = 0;
+  /// Whether the last M-step, the one that made `mixture`, was one of them: the parameters are
+  /// then short of that M-step's optimum (earlier ones only slow EM down).
+  bool last_m_step_unsettled = false;
 };
 
 /// Called after each iteration with (iteration, lower bound, change). It may throw to abort the

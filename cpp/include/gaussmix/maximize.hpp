@@ -18,6 +18,9 @@ struct MaximizeOptions {
   /// without a closed form (mclust's EVE and VVE) start their inner iteration from its shared
   /// part, so that no EM iteration lowers the likelihood; the others ignore it. Not owned.
   const Mixture* previous = nullptr;
+  /// If not null, set to whether an inner iteration (VEI, VEE, VEV, EVE, VVE) stopped at its
+  /// cap of 500 steps before it settled; the last iterate is kept then. Not owned.
+  bool* unsettled = nullptr;
 };
 
 /// Maximum-likelihood parameters for the statistics, with reg_covar added to each covariance and

@@ -18,7 +18,7 @@ class Diag final : public VarianceStructure {
   Index n_covariance_parameters(Index k, Index n) const override { return k * n; }
 
   RowMatrix<double> covariances(const SufficientStats& stats, const Vector<double>& nk, const MapTerms* map,
-                                double reg_covar, const RowMatrix<double>*) const override {
+                                double reg_covar, MStepState&) const override {
     const Eigen::ArrayXXd scatter = stats.s2.array() - stats.s1.array().square().colwise() / nk.array();
     RowMatrix<double> cov;
     if (map) {

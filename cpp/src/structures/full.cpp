@@ -89,7 +89,7 @@ class Full final : public PerComponentMatrices {
   Index n_covariance_parameters(Index k, Index n) const override { return k * n * (n + 1) / 2; }
 
   RowMatrix<double> covariances(const SufficientStats& stats, const Vector<double>& nk, const MapTerms* map,
-                                double reg_covar, const RowMatrix<double>*) const override {
+                                double reg_covar, MStepState&) const override {
     const Index k = stats.n_components(), n = stats.n_features();
     RowMatrix<double> cov(k * n, n);
     for (Index c = 0; c < k; ++c) {

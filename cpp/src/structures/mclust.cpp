@@ -48,14 +48,14 @@ class ConstrainedModel : public PerComponentMatrices {
   bool admits_prior() const override { return false; }
 
   RowMatrix<double> covariances(const SufficientStats& stats, const Vector<double>& nk, const MapTerms* map,
-                                double reg_covar, const RowMatrix<double>* previous) const override {
+                                double reg_covar, MStepState& state) const override {
     if (map) throw InvalidArgument(std::string("priors are not available for covariance_type '") + name() + "'");
     const Index k = stats.n_components(), n = stats.n_features();
     const std::vector<Eigen::MatrixXd> W = scatter_matrices(stats, nk);
     std::vector<Eigen::MatrixXd> before;
-    if (previous)
-      for (Index c = 0; c < k; ++c) before.emplace_back(previous->middleRows(c * n, n));
-    const std::vector<Eigen::MatrixXd> sigma = constrained(W, nk, n, before);
+    if (state.previous)
+      for (Index c = 0; c < k; ++c) before.emplace_back(state.previous->middleRows(c * n, n));
+    const std::vector<Eigen::MatrixXd> sigma = constrained(W, nk, n, before, state.unsettled);
     RowMatrix<double> cov(k * n, n);
     for (Index c = 0; c < k; ++c) {
       auto block = cov.middleRows(c * n, n);
@@ -67,9 +67,11 @@ class ConstrainedModel : public PerComponentMatrices {
 
  protected:
   /// The model's covariances from the scatter matrices W_c and the (floored) counts N_c; previous
-  /// holds the covariances the E-step used (empty when there were none).
+  /// holds the covariances the E-step used (empty when there were none). An inner iteration
+  /// that stops at kInnerMaxIter before it settles sets unsettled.
   virtual std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk,
-                                                   Index n, const std::vector<Eigen::MatrixXd>& previous) const = 0;
+                                                   Index n, const std::vector<Eigen::MatrixXd>& previous,
+                                                   bool& unsettled) const = 0;
 };
 
 // EII: lambda I, one volume, spherical: lambda = sum_c tr W_c / (n N).
@@ -80,7 +82,7 @@ class EII final : public ConstrainedModel {
 
  protected:
   std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk, Index n,
-                                           const std::vector<Eigen::MatrixXd>&) const override {
+                                           const std::vector<Eigen::MatrixXd>&, bool&) const override {
     const double N = nk.sum();
     double trace = 0.0;
     for (const auto& w : W) trace += w.trace();
@@ -97,7 +99,7 @@ class EEI final : public ConstrainedModel {
 
  protected:
   std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk, Index n,
-                                           const std::vector<Eigen::MatrixXd>&) const override {
+                                           const std::vector<Eigen::MatrixXd>&, bool&) const override {
     const double N = nk.sum();
     Eigen::VectorXd diag = Eigen::VectorXd::Zero(n);
     for (const auto& w : W) diag += w.diagonal();
@@ -115,7 +117,7 @@ class EVI final : public ConstrainedModel {
 
  protected:
   std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk, Index n,
-                                           const std::vector<Eigen::MatrixXd>&) const override {
+                                           const std::vector<Eigen::MatrixXd>&, bool&) const override {
     const double N = nk.sum();
     double volume = 0.0;
     std::vector<Eigen::VectorXd> shapes;
@@ -142,7 +144,7 @@ class EEV final : public ConstrainedModel {
 
  protected:
   std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk, Index n,
-                                           const std::vector<Eigen::MatrixXd>&) const override {
+                                           const std::vector<Eigen::MatrixXd>&, bool&) const override {
     const double N = nk.sum();
     Eigen::VectorXd omega = Eigen::VectorXd::Zero(n);
     std::vector<Eigen::MatrixXd> axes;
@@ -169,7 +171,7 @@ class EVV final : public ConstrainedModel {
 
  protected:
   std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk, Index n,
-                                           const std::vector<Eigen::MatrixXd>&) const override {
+                                           const std::vector<Eigen::MatrixXd>&, bool&) const override {
     const double N = nk.sum();
     double volume = 0.0;
     std::vector<Eigen::MatrixXd> shapes;
@@ -207,7 +209,7 @@ class VEI final : public ConstrainedModel {
 
  protected:
   std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk, Index n,
-                                           const std::vector<Eigen::MatrixXd>&) const override {
+                                           const std::vector<Eigen::MatrixXd>&, bool& unsettled) const override {
     const Index k = static_cast<Index>(W.size());
     Eigen::VectorXd B = Eigen::VectorXd::Ones(n), lambda(k);
     const auto volumes = [&] {
@@ -215,7 +217,8 @@ class VEI final : public ConstrainedModel {
         lambda[c] = (W[c].diagonal().array() / B.array()).sum() / (static_cast<double>(n) * nk[c]);
     };
     volumes();
-    for (int it = 0; it < kInnerMaxIter; ++it) {
+    int it = 0;
+    for (; it < kInnerMaxIter; ++it) {
       Eigen::VectorXd sum = Eigen::VectorXd::Zero(n);
       for (Index c = 0; c < k; ++c)
         if (lambda[c] > 0.0) sum += W[c].diagonal() / lambda[c];
@@ -227,6 +230,7 @@ class VEI final : public ConstrainedModel {
       volumes();
       if (done) break;
     }
+    if (it == kInnerMaxIter) unsettled = true;
     std::vector<Eigen::MatrixXd> out;
     for (Index c = 0; c < k; ++c) out.emplace_back((lambda[c] * B).asDiagonal());
     return out;
@@ -242,7 +246,7 @@ class VEE final : public ConstrainedModel {
 
  protected:
   std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk, Index n,
-                                           const std::vector<Eigen::MatrixXd>&) const override {
+                                           const std::vector<Eigen::MatrixXd>&, bool& unsettled) const override {
     const Index k = static_cast<Index>(W.size());
     Eigen::MatrixXd C = Eigen::MatrixXd::Identity(n, n), C_inv = C;
     Eigen::VectorXd lambda(k);
@@ -251,7 +255,8 @@ class VEE final : public ConstrainedModel {
         lambda[c] = W[c].cwiseProduct(C_inv).sum() / (static_cast<double>(n) * nk[c]);
     };
     volumes();
-    for (int it = 0; it < kInnerMaxIter; ++it) {
+    int it = 0;
+    for (; it < kInnerMaxIter; ++it) {
       Eigen::MatrixXd sum = Eigen::MatrixXd::Zero(n, n);
       for (Index c = 0; c < k; ++c)
         if (lambda[c] > 0.0) sum += W[c] / lambda[c];
@@ -265,6 +270,7 @@ class VEE final : public ConstrainedModel {
       volumes();
       if (done) break;
     }
+    if (it == kInnerMaxIter) unsettled = true;
     std::vector<Eigen::MatrixXd> out;
     for (Index c = 0; c < k; ++c) out.emplace_back(lambda[c] * C);
     return out;
@@ -281,7 +287,7 @@ class VEV final : public ConstrainedModel {
 
  protected:
   std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk, Index n,
-                                           const std::vector<Eigen::MatrixXd>&) const override {
+                                           const std::vector<Eigen::MatrixXd>&, bool& unsettled) const override {
     const Index k = static_cast<Index>(W.size());
     std::vector<Eigen::VectorXd> omega;
     std::vector<Eigen::MatrixXd> axes;
@@ -295,7 +301,8 @@ class VEV final : public ConstrainedModel {
       for (Index c = 0; c < k; ++c) lambda[c] = (omega[c].array() / A.array()).sum() / (static_cast<double>(n) * nk[c]);
     };
     volumes();
-    for (int it = 0; it < kInnerMaxIter; ++it) {
+    int it = 0;
+    for (; it < kInnerMaxIter; ++it) {
       Eigen::VectorXd sum = Eigen::VectorXd::Zero(n);
       for (Index c = 0; c < k; ++c)
         if (lambda[c] > 0.0) sum += omega[c] / lambda[c];
@@ -307,6 +314,7 @@ class VEV final : public ConstrainedModel {
       volumes();
       if (done) break;
     }
+    if (it == kInnerMaxIter) unsettled = true;
     std::vector<Eigen::MatrixXd> out;
     for (Index c = 0; c < k; ++c) out.emplace_back(axes[c] * (lambda[c] * A).asDiagonal() * axes[c].transpose());
     return out;
@@ -333,7 +341,8 @@ class CommonOrientationModel : public ConstrainedModel {
                                               const Vector<double>& nk, Index n) const = 0;
 
   std::vector<Eigen::MatrixXd> constrained(const std::vector<Eigen::MatrixXd>& W, const Vector<double>& nk, Index n,
-                                           const std::vector<Eigen::MatrixXd>& previous) const override {
+                                           const std::vector<Eigen::MatrixXd>& previous,
+                                           bool& unsettled) const override {
     const Index k = static_cast<Index>(W.size());
     // The search starts from the E-step's orientation when there is one, so the M-step never
     // ends below the previous parameters and EM's likelihood never falls (from a fresh start
@@ -350,7 +359,8 @@ class CommonOrientationModel : public ConstrainedModel {
     for (const auto& w : W) R.emplace_back(D.transpose() * w * D);
     std::vector<Eigen::VectorXd> lambda = scales(diagonals(R), nk, n);
     std::vector<double> inv_p(k), inv_q(k);
-    for (int sweep = 0; sweep < kInnerMaxIter; ++sweep) {
+    int sweep = 0;
+    for (; sweep < kInnerMaxIter; ++sweep) {
       double objective = 0.0;
       for (Index c = 0; c < k; ++c)
         for (Index j = 0; j < n; ++j)
@@ -385,6 +395,7 @@ class CommonOrientationModel : public ConstrainedModel {
       lambda = scales(diagonals(R), nk, n);
       if (largest <= kRotationTol) break;
     }
+    if (sweep == kInnerMaxIter) unsettled = true;
     std::vector<Eigen::MatrixXd> out;
     for (Index c = 0; c < k; ++c) out.emplace_back(D * lambda[c].asDiagonal() * D.transpose());
     return out;

@@ -18,7 +18,7 @@ class Spherical final : public VarianceStructure {
   Index n_covariance_parameters(Index k, Index) const override { return k; }
 
   RowMatrix<double> covariances(const SufficientStats& stats, const Vector<double>& nk, const MapTerms* map,
-                                double reg_covar, const RowMatrix<double>*) const override {
+                                double reg_covar, MStepState&) const override {
     const double dn = static_cast<double>(stats.n_features());
     const Vector<double> ss = stats.s1.rowwise().squaredNorm();
     const Eigen::ArrayXd scatter = stats.s2.col(0).array() - ss.array() / nk.array();

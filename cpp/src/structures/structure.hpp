@@ -39,6 +39,15 @@ struct MapTerms {
   double total = 0.0;     ///< sum of the floored counts
 };
 
+/// What an M-step reads and reports beyond the statistics.
+struct MStepState {
+  /// The covariances (storage) the statistics were accumulated under, or null: an M-step
+  /// without a closed form starts its inner iteration there, so that it never ends below them.
+  const RowMatrix<double>* previous = nullptr;
+  /// Set when an inner iteration stopped at its cap before it settled (its last iterate kept).
+  bool unsettled = false;
+};
+
 class Structure {
  public:
   virtual ~Structure() = default;
@@ -57,12 +66,10 @@ class Structure {
   virtual Index n_covariance_parameters(Index k, Index n) const = 0;
 
   /// The M-step's covariances (storage) from stats and the floored counts nk: maximum
-  /// likelihood, or with map the posterior mode; reg_covar added to every variance. previous,
-  /// if not null, holds the covariances (storage) the statistics were accumulated under: an
-  /// M-step without a closed form starts its inner iteration there, so that it never ends below
-  /// them (closed forms ignore it).
+  /// likelihood, or with map the posterior mode; reg_covar added to every variance. state (see
+  /// MStepState) carries the previous covariances in and the inner iteration's end out.
   virtual RowMatrix<double> covariances(const SufficientStats& stats, const Vector<double>& nk, const MapTerms* map,
-                                        double reg_covar, const RowMatrix<double>* previous) const = 0;
+                                        double reg_covar, MStepState& state) const = 0;
 
   /// Precision Cholesky factors of covariances (storage). Throws NotPositiveDefinite naming
   /// the component.

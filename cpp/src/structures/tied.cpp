@@ -15,7 +15,7 @@ class Tied final : public Structure {
   Index n_covariance_parameters(Index, Index n) const override { return n * (n + 1) / 2; }
 
   RowMatrix<double> covariances(const SufficientStats& stats, const Vector<double>& nk, const MapTerms* map,
-                                double reg_covar, const RowMatrix<double>*) const override {
+                                double reg_covar, MStepState&) const override {
     const Index k = stats.n_components(), n = stats.n_features();
     const double total = nk.sum();
     // The pooled scatter about each component's mean: S2 - sum_c s1_c s1_c^T / N_c.
