@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from gaussmix import GaussianMixture, _core
+from gaussmix import GaussianMixture, _core, _hierarchical
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 NO_WEIGHTS = np.empty(0)
@@ -203,3 +203,25 @@ def test_a_singular_restart_is_skipped_unless_all_are():
     for n_init in (1, 3):
         with pytest.raises(_core.NotPositiveDefiniteError):
             GaussianMixture(3, n_init=n_init, **kwargs).fit(collapsed)
+
+
+def test_one_tree_serves_every_k_type_and_restart():
+    rng = np.random.RandomState(9)
+    X = np.vstack([rng.normal(size=(1300, 3)), rng.normal(size=(1300, 3)) + 6.0])
+    _hierarchical._TREES.clear()
+    starts = []
+    for seed, k, covariance_type in [(0, 2, "full"), (1, 3, "VEV"), (2, 4, "diag")]:
+        gm = GaussianMixture(
+            k, covariance_type=covariance_type, init_params="hc", random_state=seed, max_iter=0
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gm.fit(X)
+        starts.append(gm.means_)
+    # 2600 rows: one subsample (a fixed draw, whatever random_state), one tree for all three.
+    assert len(_hierarchical._TREES) == 1
+    again = GaussianMixture(2, init_params="hc", random_state=5, max_iter=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again.fit(X)
+    np.testing.assert_array_equal(again.means_, starts[0])

@@ -154,11 +154,14 @@ RowMatrix<T> standardized(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<
   return ((X.template cast<double>().rowwise() - mean).array().rowwise() / scale.array()).matrix().template cast<T>();
 }
 
+constexpr std::uint64_t kHierarchicalSubsampleSeed = 20261207;
+
 // The hierarchical start's moments: the rows with positive weight (a random subsample of
 // kHierarchicalRows of them when there are more) cut into k clusters of their merge tree.
 template <typename T>
 SufficientStats hierarchical_moments(const Eigen::Ref<const RowMatrix<T>>& X, const Vector<double>& w, bool weighted,
-                                     Index k, CovarianceType type, const PassOptions& pass, detail::Random& rng) {
+                                     Index k, CovarianceType type, const PassOptions& pass) {
+  detail::Random rng(kHierarchicalSubsampleSeed);
   std::vector<Index> rows;
   for (Index i = 0; i < X.rows(); ++i)
     if (w[i] > 0.0) rows.push_back(i);
@@ -166,7 +169,8 @@ SufficientStats hierarchical_moments(const Eigen::Ref<const RowMatrix<T>>& X, co
     throw InvalidArgument("init hc needs at least n_components = " + std::to_string(k) +
                           " samples with positive weight");
   if (static_cast<Index>(rows.size()) > kHierarchicalRows) {
-    // A partial Fisher-Yates shuffle draws the subsample; sorted, the rows keep their order.
+    // A partial Fisher-Yates shuffle draws the subsample from a fixed seed (not the fit's), so
+    // that the start is one for the data, as in Python; sorted, the rows keep their order.
     const Index size = static_cast<Index>(rows.size());
     for (Index i = 0; i < kHierarchicalRows; ++i) {
       const Index j =
@@ -210,7 +214,7 @@ Mixture initial_mixture(const Eigen::Ref<const RowMatrix<T>>& X, const SampleWei
   SufficientStats stats;
   switch (method) {
     case InitMethod::Hierarchical:
-      stats = hierarchical_moments<T>(X, w, sample_weight.size() != 0, k, type, pass, rng);
+      stats = hierarchical_moments<T>(X, w, sample_weight.size() != 0, k, type, pass);
       break;
     case InitMethod::KMeans: {
       KMeansOptions km;

@@ -206,17 +206,17 @@ def _seed_rows(data, k, random_state):
     return rows
 
 
-def _hierarchical_rows(data, random_state):
+def _hierarchical_rows(data):
     """The rows the hierarchical start agglomerates, and their weights (empty unweighted): as
-    in memory, all rows with positive weight or a uniform draw of HC_ROWS of them. Unweighted,
-    the draw is the in-memory one; weighted, it is made by keys per chunk (one pass)."""
+    in memory, all rows with positive weight or a uniform draw of HC_ROWS of them (from the
+    fixed seed). Unweighted, the draw is the in-memory one; weighted, it is made by keys per
+    chunk (one pass)."""
     if not data.weighted:
-        indices = hierarchical.subsample(data.n_samples, random_state)
+        indices = hierarchical.subsample(data.n_samples)
         w_rows = np.empty(0)
     else:
-        parts = _gather(
-            data, _positive_keys, random_state.randint(_INT32_MAX), hierarchical.HC_ROWS
-        )
+        seed = hierarchical.SUBSAMPLE_SEED
+        parts = _gather(data, _positive_keys, seed, hierarchical.HC_ROWS)
         keys = np.concatenate([p[0] for p in parts])
         rows = np.concatenate([p[1] + data.starts[i] for i, p in enumerate(parts)])
         weights = np.concatenate([p[2] for p in parts])
@@ -331,7 +331,7 @@ def initial_stats(data, init_params, k, covariance_type, random_state):
             options,
         )
     if init_params == "hc":
-        rows, w_rows = _hierarchical_rows(data, random_state)
+        rows, w_rows = _hierarchical_rows(data)
         labels = hierarchical.labels(rows, w_rows, k, data.n_threads)
         return _core.moments_from_labels(rows, w_rows, labels, k, cov_type, options)
     if init_params == "kmeans":

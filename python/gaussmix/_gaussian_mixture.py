@@ -122,8 +122,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         feature by feature (weighted mean and standard deviation), so that no feature dominates
         by its units, and takes the initial moments from the data as they are. 'hc' is R
         mclust's start: model-based hierarchical agglomeration (mclust's VVV criterion on its
-        scaled SVD coordinates) of at most 2000 rows (a random subsample of larger data), cut
-        into n_components clusters. With 'kmeans' and n_init > 1 the restarts vary: the first
+        scaled SVD coordinates) of at most 2000 rows (a subsample of larger data drawn with a
+        fixed seed, so one tree serves every fit of the same data), cut into n_components
+        clusters. With 'kmeans' and n_init > 1 the restarts vary: the first
         is 'hc', the others k-means alternately on standardised and on scaled SVD coordinates;
         on mclust's reference data (416 cases) n_init=10 then always reaches mclust's optimum.
     weights_init : array-like of shape (n_components,), default=None
@@ -655,7 +656,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         options = _core.PassOptions(n_threads)
         method = self.init_params if method is None else method
         if method == "hc":
-            stats = hierarchical.initial_stats(X, w, k, cov_type, random_state, n_threads)
+            stats = hierarchical.initial_stats(X, w, k, cov_type, n_threads)
         elif method in ("kmeans", _KMEANS_SVD):
             seed = random_state.randint(np.iinfo(np.int32).max)
             Z = _standardized(X, w) if method == "kmeans" else _scaled_svd(X, w)

@@ -20,8 +20,9 @@ enum class InitMethod {
   Random,          ///< "random": uniform random responsibilities
   RandomFromData,  ///< "random_from_data": k distinct rows drawn at random (by sample weight)
   /// "hc": a cut of the model-based merge tree (agglomerate(), mclust's start) of at most
-  /// kHierarchicalRows rows with positive weight (a random subsample of larger data), the
-  /// initial parameters from those rows' moments.
+  /// kHierarchicalRows rows with positive weight (a subsample of larger data, drawn from a
+  /// fixed seed: the start is one for the data), the initial parameters from those rows'
+  /// moments.
   Hierarchical,
 };
 
