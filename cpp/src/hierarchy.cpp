@@ -207,13 +207,15 @@ Hierarchy agglomerate(const Eigen::Ref<const RowMatrix<double>>& Z, const Sample
   // Each active cluster's best partner (smallest delta, ties to the smaller row).
   std::vector<Index> best(static_cast<std::size_t>(m), -1);
   std::vector<double> best_delta(static_cast<std::size_t>(m), std::numeric_limits<double>::infinity());
+  // delta is symmetric and column-major: a cluster's row is read down its column, contiguously.
   auto rescan = [&](Index i) {
     Index arg = -1;
     double low = std::numeric_limits<double>::infinity();
+    const double* column = delta.data() + i * m;
     for (Index j : active)
-      if (j != i && (arg < 0 || delta(i, j) < low)) {
+      if (j != i && (arg < 0 || column[j] < low)) {
         arg = j;
-        low = delta(i, j);
+        low = column[j];
       }
     best[static_cast<std::size_t>(i)] = arg;
     best_delta[static_cast<std::size_t>(i)] = low;
@@ -251,7 +253,10 @@ Hierarchy agglomerate(const Eigen::Ref<const RowMatrix<double>>& Z, const Sample
     active.erase(std::find(active.begin(), active.end(), b));
 
     const Index n_active = static_cast<Index>(active.size());
-#pragma omp parallel num_threads(threads) if (n_active > 256)
+    // A step's updates run in parallel only when they are worth a millisecond or so: a region
+    // per step costs a barrier, which on a busy machine (threads descheduled) can cost far more.
+    const bool parallel = static_cast<double>(n_active) * static_cast<double>(n * n * n) > 2.0e6;
+#pragma omp parallel num_threads(threads) if (parallel)
     {
       MergeScratch local(n);
 #pragma omp for schedule(static)
@@ -263,16 +268,26 @@ Hierarchy agglomerate(const Eigen::Ref<const RowMatrix<double>>& Z, const Sample
         delta(x, a) = d;
       }
     }
+    // Each cluster's best partner after the merge. Only delta(x, a) changed (and b is gone), so
+    // a full rescan is needed only when x's best was a or b and the union is now worse for x
+    // than that best was; otherwise a is x's best or its best stays. Both give exactly what a
+    // rescan would, ties included (every other entry is above the old best, or equal and later).
     stale.clear();
     for (Index x : active) {
       if (x == a) continue;
-      const Index bx = best[static_cast<std::size_t>(x)];
+      const auto xs = static_cast<std::size_t>(x);
+      const Index bx = best[xs];
+      const double with_a = delta(x, a);
       if (bx == a || bx == b) {
-        stale.push_back(x);
-      } else if (delta(x, a) < best_delta[static_cast<std::size_t>(x)] ||
-                 (delta(x, a) == best_delta[static_cast<std::size_t>(x)] && a < bx)) {
-        best[static_cast<std::size_t>(x)] = a;
-        best_delta[static_cast<std::size_t>(x)] = delta(x, a);
+        if (with_a <= best_delta[xs]) {
+          best[xs] = a;
+          best_delta[xs] = with_a;
+        } else {
+          stale.push_back(x);
+        }
+      } else if (with_a < best_delta[xs] || (with_a == best_delta[xs] && a < bx)) {
+        best[xs] = a;
+        best_delta[xs] = with_a;
       }
     }
     stale.push_back(a);
