@@ -140,8 +140,8 @@ GM_TEST(model_fit_is_reproducible_and_thread_independent) {
 
 GM_TEST(model_every_init_method_fits) {
   const Blobs b = make_blobs(900, 6);
-  for (InitMethod init :
-       {InitMethod::KMeans, InitMethod::KMeansPlusPlus, InitMethod::Random, InitMethod::RandomFromData}) {
+  for (InitMethod init : {InitMethod::KMeans, InitMethod::KMeansPlusPlus, InitMethod::Random,
+                          InitMethod::RandomFromData, InitMethod::Hierarchical}) {
     FitOptions options;
     options.n_components = 3;
     options.init = init;
@@ -154,6 +154,27 @@ GM_TEST(model_every_init_method_fits) {
     const auto match = match_components(gm.means(), b.centres);
     for (Index t = 0; t < 3; ++t) CHECK((gm.means().row(match[t]) - b.centres.row(t)).norm() < 0.3);
   }
+}
+
+GM_TEST(model_hierarchy_cuts_nested_partitions) {
+  // Two tight pairs far apart and one row between: the pairs merge first, the middle row last.
+  RowMatrix<double> Z(5, 2);
+  Z << 0.0, 0.0, 10.0, 10.0, 0.1, 0.0, 10.0, 10.1, 5.0, 5.0;
+  const Hierarchy tree = agglomerate(Z);
+  CHECK(tree.merges.rows() == 4 && tree.costs.size() == 4);
+  CHECK(tree.merges(0, 0) == 0 && tree.merges(0, 1) == 2);
+  CHECK(tree.merges(1, 0) == 1 && tree.merges(1, 1) == 3);
+  const Vector<std::int64_t> three = tree.labels(3);
+  CHECK(three[0] == 0 && three[2] == 0 && three[1] == 1 && three[3] == 1 && three[4] == 2);
+  CHECK(tree.labels(1).maxCoeff() == 0 && tree.labels(5).maxCoeff() == 4);
+  CHECK_THROWS(InvalidArgument, tree.labels(6), "1 to 5 clusters");
+  CHECK_THROWS(InvalidArgument, agglomerate(RowMatrix<double>(0, 2)), "at least one row");
+  // The scaled SVD: centred, uncorrelated coordinates, each axis's scatter its singular value.
+  const Blobs b = make_blobs(400, 2);
+  const RowMatrix<double> S = scaled_svd<double>(b.X);
+  CHECK(S.cols() == b.X.cols() && S.colwise().sum().cwiseAbs().maxCoeff() < 1e-9);
+  const Eigen::MatrixXd gram = S.transpose() * S;
+  CHECK((gram - Eigen::MatrixXd(gram.diagonal().asDiagonal())).cwiseAbs().maxCoeff() < 1e-8);
 }
 
 GM_TEST(model_max_iter_zero_keeps_the_initial_parameters) {
