@@ -153,6 +153,9 @@ def test_hierarchical_start_is_the_in_memory_one():
     w = np.random.RandomState(8).randint(1, 4, size=len(X)).astype(float)
     mem = GaussianMixture(3, **kw).fit(X, sample_weight=w)
     _assert_same_model(mem, GaussianMixture(3, **kw).fit(Xd, sample_weight=w))
+    # Restarts on Dask begin with the hierarchical start, as in memory.
+    best = GaussianMixture(3, n_init=3, random_state=0, tol=1e-8).fit(Xd)
+    assert best.lower_bound_ >= GaussianMixture(3, **kw).fit(X).lower_bound_ - 1e-9
     # Rows of zero weight are never agglomerated; with more than 2000 rows a subsample is.
     w[::3] = 0.0
     big = da.from_array(np.vstack([X] * 2), chunks=(700, 3))

@@ -347,6 +347,8 @@ def initial_stats(data, init_params, k, covariance_type, random_state):
         group_means[filled] = a["sums"][filled] / a["counts"][filled, np.newaxis] + data.mean
         shift = _shift_of(structure, group_means, a["counts"])
         return data.reduce(_label_moments, means, centers, data.mean, cov_type, shift)
+    if init_params != "random":
+        raise ValueError(f"unknown init_params {init_params!r} for a Dask array")
     # 'random': the group means from a first pass, then the moments about them.
     seed = random_state.randint(_INT32_MAX)
     ref = np.ascontiguousarray(np.tile(data.mean, (k, 1)))

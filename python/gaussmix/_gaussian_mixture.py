@@ -505,9 +505,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         def start(random_state, init):
             if all(inits[key] is not None for key in ("weights", "means", "precisions")):
                 return self._start_from_stats(None, inits, data.n_features, core_prior)
+            # On Dask every k-means restart clusters in the coordinates of n_init=1 (a k-means
+            # in scaled SVD coordinates would need the chunks transformed; not built).
+            method = self._start_method(init)
             stats = _dask_init.initial_stats(
                 data,
-                self._start_method(init),
+                "kmeans" if method == _KMEANS_SVD else method,
                 self.n_components,
                 self.covariance_type,
                 random_state,
