@@ -13,7 +13,8 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._layout import layout
+from ._decomposition import mclust_name
+from ._layout import MCLUST_MODELS, layout
 
 __all__ = [
     "marginal_parameters",
@@ -385,30 +386,15 @@ def plot_responsibilities(gm: Any, X: ArrayLike, ax: Any = None) -> Any:
 
 # Each covariance type keeps one marker and colour in every selection plot, as in mclust's BIC
 # plot (fourteen models need more than the default cycle's ten colours).
-_MODEL_STYLES = {
-    name: (marker, color)
-    for name, marker, color in zip(
-        (
-            "EII",
-            "VII",
-            "EEI",
-            "VEI",
-            "EVI",
-            "VVI",
-            "EEE",
-            "VEE",
-            "EVE",
-            "VVE",
-            "EEV",
-            "VEV",
-            "EVV",
-            "VVV",
+_MODEL_STYLES = dict(
+    zip(
+        MCLUST_MODELS,
+        zip(
+            ("o", "s", "^", "v", "<", ">", "D", "p", "h", "8", "P", "X", "d", "*"),
+            [f"C{i}" for i in range(10)] + ["#17becf80", "black", "#8c564b80", "#ff7f0e80"],
         ),
-        ("o", "s", "^", "v", "<", ">", "D", "p", "h", "8", "P", "X", "d", "*"),
-        [f"C{i}" for i in range(10)] + ["#17becf80", "black", "#8c564b80", "#ff7f0e80"],
     )
-}
-_SKLEARN_ALIASES = {"spherical": "VII", "diag": "VVI", "tied": "EEE", "full": "VVV"}
+)
 
 
 def plot_selection(
@@ -456,7 +442,7 @@ def plot_selection(
         rows = table[table["covariance_type"] == cov_type]
         rows = rows[np.argsort(rows["n_components"], kind="stable")]
         finite = np.isfinite(rows[criterion])
-        marker, color = _MODEL_STYLES[_SKLEARN_ALIASES.get(str(cov_type), str(cov_type))]
+        marker, color = _MODEL_STYLES[mclust_name(str(cov_type))]
         ax.plot(
             rows["n_components"][finite],
             sign * rows[criterion][finite],
