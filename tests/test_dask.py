@@ -78,11 +78,13 @@ def test_fit_equals_in_memory_fit(scheduler, covariance_type):
     assert dsk.n_features_in_ == 3
 
 
-@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+# mclust's models with a prior of each form: one variance, a variance per feature, a matrix.
+@pytest.mark.parametrize("covariance_type", [*COVARIANCE_TYPES, "EII", "VEI", "EEV"])
 def test_weights_and_prior(scheduler, covariance_type):
     X = _data(seed=1)
     w = np.random.RandomState(1).uniform(0, 3, size=len(X))
-    start = initial_parameters(X, 3, covariance_type, seed=1)
+    stored_as = covariance_type if covariance_type in COVARIANCE_TYPES else "full"
+    start = initial_parameters(X, 3, stored_as, seed=1)
     params = dict(covariance_type=covariance_type, tol=1e-8, max_iter=40, prior="default", **start)
     mem = GaussianMixture(3, **params).fit(X, sample_weight=w)
     Xd = da.from_array(X, chunks=(333, 3))

@@ -38,11 +38,24 @@ def test_conversions_round_trip_and_match_the_fitted_attributes(covariance_type)
     # Full matrices agree with the core's own covariance for every component.
     core = _core.Mixture.from_covariances(entry.core_type, gm.weights_, gm.means_, storage)
     assert_allclose(entry.to_public(core.precisions(), n), gm.precisions_, rtol=1e-12)
+
+    # The prior's scale takes the core's shape for the structure (the core checks it).
+    def core_prior(scale):
+        return _core.Prior(
+            weight_concentration=1.0,
+            mean=np.zeros(3),
+            mean_precision=0.01,
+            degrees_of_freedom=5.0,
+            scale=scale,
+        )
+
+    if entry.prior is None:
+        with pytest.raises(ValueError, match="priors are not available"):
+            core_prior(np.eye(3)).validate(entry.core_type, n)
+        return
     core_scale, public_scale = entry.prior_scale(np.diag([1.0, 2.0, 3.0]))
-    # mclust's constrained models are stored like full.
-    stored_as_full = not (entry.diagonal or entry.shared)
-    kind = entry.core or ("full" if stored_as_full else covariance_type)
-    expected = {"full": (3, 3), "tied": (3, 3), "diag": (1, 3), "spherical": (1, 1)}[kind]
+    expected = {"matrix": (3, 3), "diagonal": (1, 3), "scalar": (1, 1)}[entry.prior]
     assert core_scale.shape == expected
-    if covariance_type == "spherical":
+    core_prior(core_scale).validate(entry.core_type, n)
+    if entry.prior == "scalar":
         assert public_scale == 2.0

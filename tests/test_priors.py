@@ -3,14 +3,22 @@
 import numpy as np
 import pytest
 from scipy import stats as st
+from scipy.linalg import expm
 from sklearn.base import clone
 from sklearn.mixture import GaussianMixture as SkGaussianMixture
 
 import gaussmix
 from gaussmix import GaussianMixture, GaussianPrior, _core
+from gaussmix._layout import layout
 from gaussmix._priors import resolve_prior
 
-COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
+SKLEARN_TYPES = ["full", "tied", "diag", "spherical"]
+# mclust's constrained models that take a prior: EII spherical's form (one variance), EEI, VEI
+# and EVI diag's (a variance per feature), EEV and VEV full's (inverse-Wishart).
+MCLUST_PRIOR_MODELS = ["EII", "EEI", "VEI", "EVI", "EEV", "VEV"]
+COVARIANCE_TYPES = SKLEARN_TYPES + MCLUST_PRIOR_MODELS
+# Types whose one covariance every component shares: their covariance prior counts once.
+SHARED = {"tied", "EII", "EEI"}
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +42,14 @@ def core_prior(covariance_type, n, alpha=1.7, kappa=0.3, nu=None):
     rng = np.random.RandomState(5)
     A = rng.normal(size=(n, n))
     matrix = A @ A.T + n * np.eye(n)
+    form = layout(covariance_type).prior
     scale = {
-        "full": matrix,
-        "tied": matrix,
-        "diag": np.diag(matrix)[None, :],
-        "spherical": np.array([[np.trace(matrix) / n]]),
-    }[covariance_type]
+        "matrix": matrix,
+        "diagonal": np.diag(matrix)[None, :],
+        "scalar": np.array([[np.trace(matrix) / n]]),
+    }[form]
     if nu is None:
-        nu = n + 1.5 if covariance_type in ("full", "tied") else 2.5
+        nu = n + 1.5 if form == "matrix" else 2.5
     return _core.Prior(
         weight_concentration=alpha,
         mean=rng.normal(size=n),
@@ -59,31 +67,41 @@ def full_covariances(cov, covariance_type, k, n):
         return np.broadcast_to(cov, (k, n, n))
     if covariance_type == "diag":
         return np.array([np.diag(c) for c in cov])
-    return np.array([c[0] * np.eye(n) for c in cov])
+    if covariance_type == "spherical":
+        return np.array([c[0] * np.eye(n) for c in cov])
+    return cov.reshape(k, n, n)  # mclust's constrained models: full matrices
 
 
 def scipy_log_prior(mix, prior, covariance_type):
-    """log p(theta) from scipy's densities: an independent check of the core's log_prior."""
+    """log p(theta) from scipy's densities: an independent check of the core's log_prior.
+
+    A shared covariance (tied, EII, EEI) has its prior once, the others one per component (for
+    the constrained models: the unconstrained density at their covariances). Variance priors
+    (diagonal and scalar forms) hold each variance (or the one variance) inverse-gamma, each
+    mean coordinate normal given it.
+    """
     k, n = mix.means.shape
     alpha = prior.weight_concentration
     out = st.dirichlet.logpdf(mix.weights / mix.weights.sum(), np.full(k, alpha)) if k > 1 else 0.0
     nu, kappa, scale, m0 = prior.degrees_of_freedom, prior.mean_precision, prior.scale, prior.mean
     covs = full_covariances(mix.covariances, covariance_type, k, n)
-    if covariance_type == "tied":
-        out += st.invwishart.logpdf(covs[0], df=nu, scale=scale)
+    shared = covariance_type in SHARED
+    form = layout(covariance_type).prior
     for c in range(k):
-        if covariance_type == "full":
-            out += st.invwishart.logpdf(covs[c], df=nu, scale=scale)
-        if covariance_type in ("full", "tied"):
+        carries_prior = c == 0 or not shared
+        if form == "matrix":
+            if carries_prior:
+                out += st.invwishart.logpdf(covs[c], df=nu, scale=scale)
             out += st.multivariate_normal.logpdf(mix.means[c], m0, covs[c] / kappa)
-        elif covariance_type == "diag":
-            var = mix.covariances[c]
+            continue
+        var = np.diag(covs[c])
+        if form == "scalar":
+            var = np.full(n, var.mean())
+            if carries_prior:
+                out += st.invgamma.logpdf(var[0], nu / 2, scale=scale[0, 0] / 2)
+        elif carries_prior:
             out += st.invgamma.logpdf(var, nu / 2, scale=scale[0] / 2).sum()
-            out += st.norm.logpdf(mix.means[c], m0, np.sqrt(var / kappa)).sum()
-        else:
-            var = mix.covariances[c, 0]
-            out += st.invgamma.logpdf(var, nu / 2, scale=scale[0, 0] / 2)
-            out += st.norm.logpdf(mix.means[c], m0, np.sqrt(var / kappa)).sum()
+        out += st.norm.logpdf(mix.means[c], m0, np.sqrt(var / kappa)).sum()
     return out
 
 
@@ -109,6 +127,34 @@ def test_log_prior_matches_scipy(data, covariance_type):
     )
 
 
+def move_within_model(covs, model, rng, eps):
+    """Covariances (k, n, n) of an mclust model moved by about eps in its own parameters:
+    volumes, shapes and orientations, each Equal across components or Variable as the model's
+    letters say, so the moved covariances are still the model's."""
+    k, n, _ = covs.shape
+    volume, shape, orientation = model
+
+    def factors(letter, size):  # one random factor for all (E), one each (V), none (I)
+        if letter == "I":
+            return np.ones((k, size))
+        z = eps * rng.normal(size=(1 if letter == "E" else k, size))
+        z -= z.mean(axis=1, keepdims=True) if size > 1 else 0.0
+        return np.broadcast_to(np.exp(z), (k, size))
+
+    lam, shp = factors(volume, 1), factors(shape, n)
+    moved = []
+    for c in range(k):
+        if orientation == "I":
+            axes, values = np.eye(n), np.diag(covs[c])
+        else:
+            values, axes = np.linalg.eigh(covs[c])
+            values, axes = values[::-1], axes[:, ::-1]
+            S = eps * rng.normal(size=(n, n))
+            axes = axes @ expm(S - S.T)
+        moved.append(axes @ np.diag(values * lam[c] * shp[c]) @ axes.T)
+    return np.array(moved)
+
+
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_map_step_maximises_the_expected_log_posterior(data, covariance_type):
     k, n = 3, data.shape[1]
@@ -127,7 +173,9 @@ def test_map_step_maximises_the_expected_log_posterior(data, covariance_type):
         weights /= weights.sum()
         means = best.means + eps * rng.normal(size=best.means.shape)
         cov = np.array(best.covariances)
-        if covariance_type in ("full", "tied"):
+        if covariance_type in MCLUST_PRIOR_MODELS:
+            cov = move_within_model(cov.reshape(k, n, n), covariance_type, rng, eps).reshape(-1, n)
+        elif covariance_type in ("full", "tied"):
             blocks = cov.reshape(-1, n, n)
             for b in blocks:
                 E = eps * rng.normal(size=(n, n))
@@ -213,33 +261,30 @@ def collapsing_data():
     return np.vstack([blob, twin])
 
 
-@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical"])
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical", "VEI", "VEV"])
 def test_prior_keeps_a_collapsing_component_regular(covariance_type):
     X = collapsing_data()
     precisions = {
-        "full": np.array([np.eye(2)] * 2),
         "diag": np.ones((2, 2)),
         "spherical": np.ones(2),
-    }
+    }.get(covariance_type, np.array([np.eye(2)] * 2))
     kw = dict(
         covariance_type=covariance_type,
         reg_covar=0.0,
         means_init=[[0.0, 0.0], [8.0, 8.0]],
         weights_init=[0.5, 0.5],
-        precisions_init=precisions[covariance_type],
+        precisions_init=precisions,
     )
     # By maximum likelihood the component on two identical points has zero covariance.
     with pytest.raises(ValueError, match="not positive definite"):
         GaussianMixture(2, **kw).fit(X)
     gm = GaussianMixture(2, prior="default", **kw).fit(X)
     twin = int(np.argmin(np.abs(gm.means_ - 8.0).sum(axis=1)))
-    cov = (
-        np.atleast_2d(gm.covariances_[twin]) if covariance_type == "full" else gm.covariances_[twin]
-    )
-    smallest = np.linalg.eigvalsh(cov).min() if covariance_type == "full" else np.min(cov)
+    cov = gm.covariances_[twin]
+    smallest = np.linalg.eigvalsh(cov).min() if cov.ndim == 2 else np.min(cov)
     # The prior's covariance mode for two points: scale / (nu + 2 + n + 2), far from singular.
-    scale = gm.prior_.scale
-    floor = (np.linalg.eigvalsh(scale).min() if covariance_type == "full" else np.min(scale)) / 20
+    scale = np.atleast_1d(gm.prior_.scale)
+    floor = (np.linalg.eigvalsh(scale).min() if scale.ndim == 2 else np.min(scale)) / 20
     assert smallest > floor > 1e-3
     assert gm.converged_
 
@@ -259,7 +304,10 @@ def test_vanishing_prior_gives_the_maximum_likelihood_fit(data, covariance_type)
         max_iter=1000,
         reg_covar=0.0,
     )
-    ml = SkGaussianMixture(3, **kw).fit(data)
+    # The maximum-likelihood fit: scikit-learn's for its four types, gaussmix's own for mclust's
+    # models (compared with mclust's in test_mclust_reference.py).
+    reference = SkGaussianMixture if covariance_type in SKLEARN_TYPES else GaussianMixture
+    ml = reference(3, **kw).fit(data)
     gaps = []
     for weight in (1e2, 1e4, 1e6):
         gm = GaussianMixture(3, prior="default", **kw).fit(
@@ -273,17 +321,46 @@ def test_vanishing_prior_gives_the_maximum_likelihood_fit(data, covariance_type)
     assert gaps[0] > 10 * gaps[1] > 100 * gaps[2]
 
 
+@pytest.mark.parametrize(
+    "model, counterpart",
+    [("EII", "spherical"), ("EEI", "diag"), ("VEI", "diag"), ("EVI", "diag")]
+    + [("EEV", "full"), ("VEV", "full"), ("EEV", "tied")],
+)
+def test_one_component_gives_the_counterparts_fit(data, model, counterpart):
+    # With one component each model's prior is its counterpart's, so the posterior is too.
+    kw = dict(prior=GaussianPrior(mean_precision=0.5), tol=1e-12, random_state=0)
+    ours = GaussianMixture(1, covariance_type=model, **kw).fit(data)
+    theirs = GaussianMixture(1, covariance_type=counterpart, **kw).fit(data)
+    k, n = 1, data.shape[1]
+    expected = layout(counterpart).full_matrices(theirs.covariances_, k, n)
+    np.testing.assert_allclose(ours.covariances_, expected, rtol=1e-10)
+    np.testing.assert_allclose(ours.means_, theirs.means_, rtol=1e-12)
+    assert ours.lower_bound_ == pytest.approx(theirs.lower_bound_, rel=1e-12)
+
+
+@pytest.mark.parametrize("model", MCLUST_PRIOR_MODELS)
+def test_map_fit_keeps_the_models_equal_parts(data, model):
+    # reg_covar, added to every variance after the M-step, would bend the shapes a little.
+    gm = GaussianMixture(3, covariance_type=model, prior="default", reg_covar=0.0, random_state=0)
+    parts = gm.fit(data).decomposition()
+    for letter, values in zip(model, (parts.volumes, parts.shapes, parts.orientations)):
+        spread = np.ptp(np.asarray(values).reshape(3, -1), axis=0).max()
+        if letter == "E":
+            assert spread < 1e-10
+        elif letter == "V":
+            assert spread > 1e-3
+
+
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_default_prior_is_built_from_the_data(data, covariance_type):
     k, n = 4, data.shape[1]
     prior = gaussmix.default_prior(data, k, covariance_type)
     cov = np.cov(data, rowvar=False, bias=True) / k ** (2 / n)
     expected_scale = {
-        "full": cov,
-        "tied": cov,
-        "diag": np.diag(cov),
-        "spherical": np.trace(cov) / n,
-    }[covariance_type]
+        "matrix": cov,
+        "diagonal": np.diag(cov),
+        "scalar": np.trace(cov) / n,
+    }[layout(covariance_type).prior]
     np.testing.assert_allclose(prior.mean, data.mean(axis=0), rtol=1e-12)
     np.testing.assert_allclose(prior.scale, expected_scale, rtol=1e-12)
     assert prior.degrees_of_freedom == n + 2
@@ -318,6 +395,12 @@ def test_user_prior_fields_and_scale_reduction(data):
         ("full", np.diag([1.0, 2.0, 3.0])),
         ("diag", [1.0, 2.0, 3.0]),
         ("spherical", 2.0),
+        ("EII", 2.0),
+        ("EEI", [1.0, 2.0, 3.0]),
+        ("VEI", [1.0, 2.0, 3.0]),
+        ("EVI", [1.0, 2.0, 3.0]),
+        ("EEV", np.diag([1.0, 2.0, 3.0])),
+        ("VEV", np.diag([1.0, 2.0, 3.0])),
     ]:
         gm = GaussianMixture(2, covariance_type=covariance_type, prior=prior, random_state=0).fit(
             data
@@ -362,6 +445,11 @@ def test_prior_survives_clone_and_refit(data):
         (GaussianPrior(scale=np.ones((3, 3))), "tied", "positive definite"),
         (GaussianPrior(scale=-1.0), "diag", "positive"),
         (GaussianPrior(scale=[1.0, np.inf, 1.0]), "diag", "NaN or infinity"),
+        (GaussianPrior(degrees_of_freedom=2.0), "EEV", "degrees_of_freedom"),
+        (GaussianPrior(degrees_of_freedom=-1.0), "VEI", "degrees_of_freedom"),
+        (GaussianPrior(scale=[1.0, -1.0, 1.0]), "EEI", "positive"),
+        (GaussianPrior(scale=np.ones((3, 3))), "VEV", "positive definite"),
+        ("default", "EVE", "priors are not available for covariance_type 'EVE'"),
     ],
     ids=[
         "string",
@@ -376,6 +464,11 @@ def test_prior_survives_clone_and_refit(data):
         "scale-singular",
         "scale-negative",
         "scale-inf",
+        "dof-EEV",
+        "dof-VEI",
+        "scale-EEI",
+        "scale-VEV",
+        "EVE",
     ],
 )
 def test_bad_priors_raise(data, prior, covariance_type, message):

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 using namespace gaussmix;
 using gaussmix_test::Blobs;
@@ -187,6 +188,49 @@ GM_TEST(model_max_iter_zero_keeps_the_initial_parameters) {
   CHECK(std::isinf(gm.fit_info().lower_bound));
 }
 
+// MAP fits of every model with a conjugate prior: the prior's scale is a matrix (full, tied,
+// EEV, VEV), a variance per feature (diag, EEI, EVI, VEI) or one variance (spherical, EII); the
+// other four models refuse a prior, naming themselves. More iterations never lower the bound.
+GM_TEST(model_map_fits_every_model_with_a_conjugate_prior) {
+  const Blobs b = make_blobs(600, 4);
+  const Index n = b.X.cols();
+  Prior prior;
+  prior.mean = b.X.colwise().mean().transpose();
+  prior.degrees_of_freedom = static_cast<double>(n) + 2.0;
+  for (CovarianceType type : kAllTypes) {
+    const bool variances = type == CovarianceType::Diag || type == CovarianceType::EEI || type == CovarianceType::EVI ||
+                           type == CovarianceType::VEI;
+    const bool variance = type == CovarianceType::Spherical || type == CovarianceType::EII;
+    if (variance) {
+      prior.scale = RowMatrix<double>::Constant(1, 1, 0.5);
+    } else if (variances) {
+      prior.scale = RowMatrix<double>::Constant(1, n, 0.5);
+    } else {
+      prior.scale = 0.5 * RowMatrix<double>::Identity(n, n);
+    }
+    FitOptions options;
+    options.n_components = 3;
+    options.covariance_type = type;
+    options.seed = 5;
+    options.prior = prior;
+    const bool refused = type == CovarianceType::VEE || type == CovarianceType::EVE || type == CovarianceType::VVE ||
+                         type == CovarianceType::EVV;
+    if (refused) {
+      CHECK_THROWS(InvalidArgument, fit(b.X, options),
+                   "priors are not available for covariance_type '" + to_string(type));
+      continue;
+    }
+    double bound = -std::numeric_limits<double>::infinity();
+    for (int max_iter : {1, 2, 4, 8}) {
+      options.max_iter = max_iter;
+      const GaussianMixture gm = fit(b.X, options);
+      CHECK(gm.fit_info().lower_bound >= bound - 1e-12 * std::abs(bound));
+      bound = gm.fit_info().lower_bound;
+      CHECK(std::isfinite(bound));
+    }
+  }
+}
+
 GM_TEST(model_float_data_gives_a_close_model) {
   const Blobs b = make_blobs(2000, 8);
   FitOptions options;
@@ -238,6 +282,7 @@ GM_TEST(model_sample_is_grouped_reproducible_and_distributed_as_the_model) {
       Eigen::MatrixXd expected(2, 2);
       switch (type) {
         case CovarianceType::Full:
+        default:  // kTypes holds scikit-learn's four only
           expected = gm.covariances().middleRows(2 * c, 2);
           break;
         case CovarianceType::Tied:

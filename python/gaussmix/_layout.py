@@ -33,6 +33,10 @@ class Layout:
     core : str
         The core's structure: the name itself, or for mclust's names of scikit-learn's four
         (VII, VVI, EEE, VVV) the one they are exact aliases of.
+    prior : str or None
+        The form of a prior's covariance scale: 'matrix' (inverse-Wishart, degrees of freedom
+        > n - 1), 'diagonal' (one inverse-gamma scale per feature), 'scalar' (one for all
+        features), or None where the structure has no conjugate prior (VEE, EVE, VVE, EVV).
     """
 
     name: str
@@ -40,6 +44,7 @@ class Layout:
     diagonal: bool
     per_feature: bool
     core: str = ""
+    prior: str | None = "matrix"
 
     @property
     def core_type(self):
@@ -49,7 +54,7 @@ class Layout:
     @property
     def matrix_prior(self):
         """Whether the covariance prior is inverse-Wishart (a matrix scale, dof > n - 1)."""
-        return not self.diagonal
+        return self.prior == "matrix"
 
     def public_shape(self, n_components, n_features):
         """Shape of covariances_, precisions_ and precisions_cholesky_ (scikit-learn's)."""
@@ -105,7 +110,7 @@ class Layout:
             core = np.ascontiguousarray(matrix)
             return core, core
         diagonal = np.diag(matrix).copy()
-        if self.per_feature:
+        if self.prior == "diagonal":
             return diagonal.reshape(1, -1), diagonal
         return np.array([[diagonal.mean()]]), float(diagonal.mean())
 
@@ -118,15 +123,23 @@ class Layout:
         return mean + rng.standard_normal(size=(int(count), mean.shape[0])) * std
 
 
-def _entry(name, kind, core=""):
-    """A table entry: `kind` is the storage of one of scikit-learn's four."""
-    shared, diagonal, per_feature = {
-        "full": (False, False, False),
-        "tied": (True, False, False),
-        "diag": (False, True, True),
-        "spherical": (False, True, False),
+def _entry(name, kind, core="", prior=None):
+    """A table entry: `kind` is the storage of one of scikit-learn's four, whose prior form it
+    takes unless `prior` says otherwise ('none': no prior)."""
+    shared, diagonal, per_feature, kind_prior = {
+        "full": (False, False, False, "matrix"),
+        "tied": (True, False, False, "matrix"),
+        "diag": (False, True, True, "diagonal"),
+        "spherical": (False, True, False, "scalar"),
     }[kind]
-    return Layout(name, shared=shared, diagonal=diagonal, per_feature=per_feature, core=core)
+    return Layout(
+        name,
+        shared=shared,
+        diagonal=diagonal,
+        per_feature=per_feature,
+        core=core,
+        prior=None if prior == "none" else prior or kind_prior,
+    )
 
 
 LAYOUTS = {
@@ -141,20 +154,24 @@ LAYOUTS = {
         _entry("EEE", "tied", core="tied"),
         _entry("VVI", "diag", core="diag"),
         _entry("VII", "spherical", core="spherical"),
-        # mclust's constrained models: full (k, n, n) arrays.
-        _entry("EII", "full"),
-        _entry("EEI", "full"),
-        _entry("EVI", "full"),
-        _entry("EEV", "full"),
-        _entry("EVV", "full"),
-        _entry("VEI", "full"),
-        _entry("VEE", "full"),
-        _entry("VEV", "full"),
-        _entry("EVE", "full"),
-        _entry("VVE", "full"),
+        # mclust's constrained models: full (k, n, n) arrays. Their priors (the core's
+        # structures/mclust.cpp): EII spherical's form, EEI, EVI and VEI diag's, EEV and VEV
+        # full's; the other four have none.
+        _entry("EII", "full", prior="scalar"),
+        _entry("EEI", "full", prior="diagonal"),
+        _entry("EVI", "full", prior="diagonal"),
+        _entry("EEV", "full", prior="matrix"),
+        _entry("EVV", "full", prior="none"),
+        _entry("VEI", "full", prior="diagonal"),
+        _entry("VEE", "full", prior="none"),
+        _entry("VEV", "full", prior="matrix"),
+        _entry("EVE", "full", prior="none"),
+        _entry("VVE", "full", prior="none"),
     )
 }
 
+#: The covariance types that admit a prior (MAP): scikit-learn's four and six of mclust's.
+PRIOR_TYPES = tuple(name for name, entry in LAYOUTS.items() if entry.prior is not None)
 #: scikit-learn's four covariance types, select_model's default.
 SKLEARN_TYPES = ("full", "tied", "diag", "spherical")
 #: mclust's names of the models gaussmix fits (select_model's covariance_types="all").

@@ -355,7 +355,8 @@ def select_model(
         while separate fits share nothing. Results do not depend on n_jobs.
     **params
         Further GaussianMixture parameters for every fit (tol, reg_covar, max_iter,
-        init_params, prior, ...).
+        init_params, prior, ...). With a prior, the models that take none (VEE, EVE, VVE,
+        EVV) are rows with an error and no score.
 
     Returns
     -------

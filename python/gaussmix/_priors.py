@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _core
-from ._layout import COVARIANCE_TYPES, layout
+from ._layout import COVARIANCE_TYPES, PRIOR_TYPES, layout
 from ._missing import observed_means
 
 __all__ = ["GaussianPrior", "default_prior"]
@@ -31,6 +31,13 @@ class GaussianPrior:
     - 'spherical': each variance ~ InverseGamma(degrees_of_freedom / 2, scale / 2), the mean
       given it ~ Normal(mean, variance * I / mean_precision).
 
+    mclust's names VII, VVI, EEE and VVV are these four. Six of its constrained models take a
+    prior under the same rule (a covariance every component shares carries it once, the others
+    one each): 'EII' spherical's on its one variance, 'EEI' diag's on its shared variances,
+    'VEI' and 'EVI' diag's on each component's variances, 'EEV' and 'VEV' full's on each
+    component's covariance, restricted to the model's covariances. 'VEE', 'EVE', 'VVE' and
+    'EVV' have no conjugate form and refuse a prior.
+
     Every field left as None is filled from the data when the mixture is fitted (see
     :func:`default_prior`); the filled prior is stored on the estimator as ``prior_``.
 
@@ -45,14 +52,15 @@ class GaussianPrior:
     mean_precision : float, default=0.01
         Shrinkage kappa > 0: the prior mean counts as ``kappa`` samples in every component.
     degrees_of_freedom : float, default=None
-        nu; must exceed n_features - 1 for 'full' and 'tied', and 0 for 'diag' and 'spherical'.
-        None: n_features + 2.
+        nu; must exceed n_features - 1 with a matrix scale ('full', 'tied', 'EEV', 'VEV'), and
+        0 otherwise. None: n_features + 2.
     scale : float or array-like, default=None
         Scale of the (inverse-Wishart or inverse-gamma) covariance prior: an
         (n_features, n_features) symmetric positive definite matrix, a vector of shape
         (n_features,) (its diagonal) or a scalar (times the identity). It is reduced to what the
-        covariance type needs: its diagonal for 'diag', the mean of its diagonal for
-        'spherical'. None: the data covariance divided by ``n_components ** (2 / n_features)``.
+        covariance type needs: its diagonal for 'diag', 'EEI', 'VEI' and 'EVI', the mean of its
+        diagonal for 'spherical' and 'EII'. None: the data covariance divided by
+        ``n_components ** (2 / n_features)``.
 
     Examples
     --------
@@ -157,23 +165,26 @@ def default_prior(
     mean = the (weighted) data mean, mean_precision = 0.01, degrees_of_freedom =
     n_features + 2, weight_concentration = 1 (flat), and scale = the (weighted, maximum
     likelihood) data covariance divided by ``n_components ** (2 / n_features)``: the volume of
-    the data split evenly among the components. For 'diag' the scale keeps the covariance's
-    diagonal, for 'spherical' the mean of its diagonal. When the data covariance is singular
-    (fewer samples than features, collinear features) 'full' and 'tied' use its diagonal; a
+    the data split evenly among the components. For 'diag', 'EEI', 'VEI' and 'EVI' the scale
+    keeps the covariance's diagonal, for 'spherical' and 'EII' the mean of its diagonal. When
+    the data covariance is singular (fewer samples than features, collinear features) the
+    matrix scales use its diagonal; a
     constant feature has no spread at all, and then a scale must be passed.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
     n_components : int
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+    covariance_type : str, default='full'
+        Any covariance type that takes a prior: scikit-learn's four and mclust's EII, EEI, VEI,
+        EVI, EEV, VEV (and VII, VVI, EEE, VVV, their names for the four).
     sample_weight : array-like of shape (n_samples,), default=None
 
     Returns
     -------
     prior : GaussianPrior
         With every field set; ``scale`` has the type's shape: (n_features, n_features),
-        (n_features,) for 'diag', a float for 'spherical'.
+        (n_features,) for one variance per feature, a float for one variance.
 
     Examples
     --------
@@ -224,6 +235,11 @@ def resolve_prior(prior, X, sample_weight, covariance_type, n_components, data_m
             f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}."
         )
     structure = layout(covariance_type)
+    if structure.prior is None:
+        raise ValueError(
+            f"priors are not available for covariance_type '{covariance_type}' (its M-step has no "
+            f"conjugate form); fit it by maximum likelihood, or choose one of {PRIOR_TYPES}."
+        )
     n_features = X.shape[1]
     need_data = prior.mean is None or prior.scale is None
     if not need_data:

@@ -16,8 +16,17 @@ namespace gaussmix {
 /// - spherical: sigma2_c ~ InverseGamma(degrees_of_freedom / 2, scale / 2) and
 ///   mu_c | sigma2_c ~ Normal(mean, sigma2_c I / mean_precision).
 ///
-/// Shapes for n features: mean (n); scale (n, n) symmetric positive definite for full and tied,
-/// (1, n) positive for diag, (1, 1) positive for spherical.
+/// mclust's constrained models with a conjugate form follow the same rule, a covariance shared
+/// by every component carrying its prior once and the others one each:
+/// - EII: the one variance as spherical's; EEI: each feature's one variance as diag's;
+/// - VEI, EVI: diag's prior on each component's variances, EEV, VEV: full's on each component's
+///   covariance, restricted to the model's covariances (log_prior reports diag's or full's
+///   density there; the restriction's normalising constant has no closed form).
+/// VEE, EVE, VVE and EVV have no conjugate form and refuse a prior.
+///
+/// Shapes for n features: mean (n); scale (n, n) symmetric positive definite for full, tied,
+/// EEV and VEV, (1, n) positive for diag, EEI, VEI and EVI, (1, 1) positive for spherical and
+/// EII.
 struct Prior {
   double weight_concentration = 1.0;  ///< Dirichlet alpha >= 1; 1 is flat (no pull on weights)
   Vector<double> mean;                ///< (n) prior centre of the component means

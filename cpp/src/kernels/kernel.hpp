@@ -15,6 +15,7 @@
 // kernel keeps in its own members; the driver knows no family.
 #pragma once
 
+#include "detail/constants.hpp"
 #include "gaussmix/mixture.hpp"
 #include "gaussmix/queries.hpp"
 #include "gaussmix/stats.hpp"
@@ -118,8 +119,6 @@ std::unique_ptr<Kernel<T>> make_moments_kernel(CovarianceType type, Index k, Ind
                                                std::shared_ptr<const KernelFrame<T>> frame);
 
 // ------------------------------------------------------------------ shared by the families
-
-constexpr double kLog2Pi = 1.8378770664093454835606594728112;
 
 /// Features up to this many take the few-feature full kernel (loops vectorised across rows).
 constexpr Index kSmallFeatures = 4;

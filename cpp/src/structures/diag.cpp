@@ -8,8 +8,6 @@ namespace gaussmix::detail {
 
 namespace {
 
-constexpr double kLog2Pi = 1.8378770664093454835606594728112;
-
 class Diag final : public VarianceStructure {
  public:
   Diag() : VarianceStructure(CovarianceType::Diag, "diag", MomentsLayout::PerComponentDiagonal, 2) {}

@@ -10,7 +10,6 @@
 namespace gaussmix::detail {
 
 namespace {
-constexpr double kLog2Pi = 1.8378770664093454835606594728112;
 constexpr double kLogPi = 1.1447298858494001741434273513531;
 constexpr double kLog2 = 0.69314718055994530941723212145818;
 

@@ -8,8 +8,6 @@ namespace gaussmix::detail {
 
 namespace {
 
-constexpr double kLog2Pi = 1.8378770664093454835606594728112;
-
 class Spherical final : public VarianceStructure {
  public:
   Spherical() : VarianceStructure(CovarianceType::Spherical, "spherical", MomentsLayout::PerComponentTrace, 3) {}

@@ -9,6 +9,7 @@
 // full kernels, whatever their M-step does with them.
 #pragma once
 
+#include "detail/constants.hpp"
 #include "gaussmix/mixture.hpp"
 #include "gaussmix/prior.hpp"
 #include "gaussmix/stats.hpp"
