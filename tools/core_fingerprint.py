@@ -2,7 +2,8 @@
 
 ``dump`` runs the core's passes (accumulate, the four per-row queries, the initialisation
 moments, maximize) on a fixed grid of shapes, covariance types, precisions, offsets, sample
-weights and thread counts, and saves every array to an .npz file. ``compare`` reports each
+weights and thread counts, and the M-steps of all fourteen structures (maximum likelihood, and
+MAP with the log-prior where a structure takes a prior), and saves every array to an .npz file. ``compare`` reports each
 array of one dump that is not bit-identical in the other (with its largest relative
 difference), so a kernel change can be checked against the build before it:
 
@@ -18,6 +19,12 @@ import sys
 import numpy as np
 
 TYPES = ("full", "tied", "diag", "spherical")
+# mclust's constrained models: their own M-steps on the full model's statistics.
+MCLUST_TYPES = ("EII", "EEI", "EVI", "EEV", "EVV", "VEI", "VEE", "VEV", "EVE", "VVE")
+# The prior scale's form where it is not a matrix (a structure without a prior refuses any).
+SCALE_FORMS = {"spherical": "scalar", "EII": "scalar"} | dict.fromkeys(
+    ("diag", "EEI", "EVI", "VEI"), "diagonal"
+)
 # (rows, features, components): few-feature loops, fused kernels at and past register widths,
 # the fused diag queries on both sides of 16 components, pruned queries from 32 features.
 SHAPES = [
@@ -68,6 +75,44 @@ def mixture_for(core, X, k, covariance_type, rng):
     return core.Mixture.from_covariances(kind, weights, means, np.ascontiguousarray(storage))
 
 
+def prior_for(core, covariance_type, n, rng):
+    A = rng.normal(size=(n, n))
+    matrix = A @ A.T + n * np.eye(n)
+    form = SCALE_FORMS.get(covariance_type, "matrix")
+    scale = {
+        "matrix": matrix,
+        "diagonal": np.diag(matrix)[None, :],
+        "scalar": np.array([[np.trace(matrix) / n]]),
+    }[form]
+    return core.Prior(
+        weight_concentration=1.5,
+        mean=rng.normal(size=n),
+        mean_precision=0.3,
+        degrees_of_freedom=n + 1.5 if form == "matrix" else 2.5,
+        scale=np.ascontiguousarray(scale),
+    )
+
+
+def dump_m_steps(core, X, w, resp, tag, out):
+    """Every structure's M-step on the same responsibilities: maximum likelihood, then MAP."""
+    n = X.shape[1]
+    for cov_type in TYPES + MCLUST_TYPES:
+        kind = getattr(core.CovarianceType, cov_type)
+        st = core.moments_from_responsibilities(X, w, resp, kind, core.PassOptions(1))
+        prior = prior_for(core, cov_type, n, np.random.RandomState(n))
+        for how, arguments in (("ml", ()), ("map", (prior,))):
+            t = f"{cov_type}/{tag}/mstep/{how}"
+            try:
+                new = core.maximize(st, 1e-6, *arguments)
+            except ValueError as exc:  # a degenerate M-step or a refused prior is a result too
+                out[f"{t}/error"] = np.array(str(exc))
+                continue
+            out[f"{t}/means"] = np.array(new.means)
+            out[f"{t}/cov"] = np.array(new.covariances)
+            if arguments:
+                out[f"{t}/log_prior"] = np.array([core.log_prior(new, prior)])
+
+
 def data_for(m, n, k, seed, offset):
     rng = np.random.RandomState(seed)
     centres = rng.uniform(-6, 6, size=(k, n)) + offset
@@ -95,6 +140,8 @@ def dump(core, path):
             w[::7] = 0.0
         labels = rng.randint(k, size=m).astype(np.int64)
         resp = rng.uniform(size=(m, k))
+        if not offset:
+            dump_m_steps(core, X64, w, resp, f"m{m}n{n}k{k}/w{int(weighted)}", out)
         for dtype in (np.float64, np.float32):
             X = np.ascontiguousarray(X64, dtype=dtype)
             for cov_type in TYPES:

@@ -151,6 +151,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         are filled from the data (see :func:`gaussmix.default_prior`). The prior keeps small or
         collapsing components from producing singular covariances. reg_covar is still added
         to every covariance after the MAP step; set it to 0 for the exact posterior mode.
+        Every covariance type takes a prior except mclust's VEE, EVE, VVE and EVV, which have
+        no conjugate form (a ValueError names the model).
     missing : {'error', 'marginalize'}, default='error'
         Keyword-only, beyond scikit-learn. 'error' refuses NaN as scikit-learn does.
         'marginalize' reads NaN as "not observed" and fits by EM for incomplete data: a row's
