@@ -81,8 +81,15 @@ def _long_enough(make_work, counts=50):
         size *= 2
 
 
+def _iterations_for_about_a_second():
+    """EM iterations of _long_fit on BIG that last about a second on this build: 100 natively
+    (the cap), a handful under the sanitizers, whose build runs the same loop some 50x slower."""
+    two = _seconds(lambda: _quiet_fit(_long_fit(max_iter=2), BIG))
+    return int(np.clip(2.0 / two, 5, 100))
+
+
 def test_fit_releases_the_gil():
-    est = _long_fit(max_iter=100)
+    est = _long_fit(max_iter=_iterations_for_about_a_second())
     largest, duration = _long_enough(
         lambda size: lambda: _quiet_fit(est, np.repeat(BIG, size, axis=0))
     )
@@ -196,7 +203,15 @@ def test_ctrl_c_during_em():
         "precisions_init": np.stack([np.eye(8)] * k),
     }
     mixture = GaussianMixture(k, max_iter=0, **start).fit(X[:1000])._mixture()
-    one_pass = _seconds(lambda: _core.accumulate(X, np.empty(0), mixture, _core.PassOptions(1)))
+
+    def one_pass_over(rows):
+        return _seconds(lambda: _core.accumulate(rows, np.empty(0), mixture, _core.PassOptions(1)))
+
+    # As many rows as one pass takes about a second over: all 500,000 natively, a few tens of
+    # thousands under the sanitizers, where a pass over all of them took over a minute.
+    rows = int(np.clip(50000 / one_pass_over(X[:50000]), 20000, len(X)))
+    X = X[:rows]
+    one_pass = one_pass_over(X)
     latency = _interrupt_after(one_pass / 4, lambda: _long_fit(n_components=k, **start).fit(X))
     assert latency < one_pass / 2, (latency, one_pass)
 

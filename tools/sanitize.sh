@@ -62,7 +62,9 @@ PY
 # threaded-scheduler variants of the same tests.
 # The full grid of mclust's reference fits (hundreds of fits to tol 1e-8 with ten restarts) is
 # left out as well: its core cases (every model on iris, k <= 3) reach every code path it does.
+# So are the benchmark scripts' smoke tests (test_bench.py, 100 s here): they check the scripts'
+# arguments and output, and the core functions they call run under ASan in the other tests.
 exec "$python" -m pytest -q -p no:cacheprovider -m "not distributed_cluster and not reference_grid" \
   --deselect tests/test_memory.py::test_repeated_fit_predict_does_not_grow_rss \
-  --ignore tests/test_cpp.py --ignore tests/test_cmake_package.py \
+  --ignore tests/test_cpp.py --ignore tests/test_cmake_package.py --ignore tests/test_bench.py \
   --deselect tests/test_io.py::test_python_to_cpp --deselect tests/test_io.py::test_cpp_to_python "$@"
