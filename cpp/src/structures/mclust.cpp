@@ -152,9 +152,9 @@ class ConstrainedModel : public PerComponentMatrices {
   // model's M-step (constrained()) applied to the augmented W'_c and N'_c is its MAP M-step, the
   // closed forms exact and the alternations as sure to climb as without a prior. Each
   // component's mean prior, at the pulled mean, adds kappa N_c / (N_c + kappa) d_c d_c^T to W_c
-  // and 1 to N_c; the covariance prior adds its scale and 2 x (the exponent of
-  // |Sigma_c|^(-1/2) in its density). A shared covariance's prior is added once: split evenly
-  // over the components, since EII's and EEI's M-steps read only the sums over components.
+  // and 1 to N_c; the covariance prior adds its scale to W_c and the power of |Sigma_c|^(-1/2)
+  // in its density to N_c. A shared covariance's prior is added once: split evenly over the
+  // components, since EII's and EEI's M-steps read only the sums over components.
   void add_prior_pseudo_data(const MapTerms& map, std::vector<Eigen::MatrixXd>& W, Vector<double>& counts) const {
     const Prior& prior = map.prior;
     const Index k = static_cast<Index>(W.size()), n = prior.mean.size();
