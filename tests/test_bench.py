@@ -133,6 +133,17 @@ def test_mclust_benchmark_runs():
     rows = json.loads(out.stdout)["models"]
     assert [r["model"] for r in rows][0] == "full" and len(rows) == 11
     assert all(r["s_per_iter"] > 0 for r in rows)
+    out = subprocess.run(
+        [sys.executable, script, "--quick", "--json", "--repeats", "1", "--iters", "1", "--prior"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    result = json.loads(out.stdout)
+    assert result["prior"] is True
+    models = [r["model"] for r in result["models"]]
+    assert models == ["full", "EII", "EEI", "EVI", "EEV", "VEI", "VEV"]
 
 
 def test_starts_benchmark_runs():
