@@ -151,6 +151,29 @@ def test_sample_show_select_plot(fitted):
         assert target.read_bytes().startswith(magic)
 
 
+def test_fit_and_select_with_the_default_prior(fitted):
+    tmp, X, _ = fitted
+    run(
+        *("fit", tmp / "data.csv", "-k", 3, "--covariance-type", "VEV", "--prior"),
+        *("--seed", 0, "-o", tmp / "map.gmm"),
+    )
+    map_fit = gaussmix.load(tmp / "map.gmm")
+    reference = gaussmix.GaussianMixture(3, covariance_type="VEV", prior="default", random_state=0)
+    reference.fit(X)
+    np.testing.assert_allclose(map_fit.means_, reference.means_, rtol=1e-12)
+    np.testing.assert_allclose(map_fit.covariances_, reference.covariances_, rtol=1e-12)
+    assert map_fit.get_params()["prior"] == "default"
+    # select: the models without a prior are rows with their error, the others compete.
+    out = run(
+        *("select", tmp / "data.csv", "-k", "1-2", "--covariance-types", "EEV,EVE", "--prior"),
+        *("--seed", 0, "--table", tmp / "prior_table.csv", "--quiet"),
+    ).stdout
+    marked = [line for line in out.splitlines() if line.startswith("*")]
+    assert len(marked) == 1 and "EEV" in marked[0]
+    table = (tmp / "prior_table.csv").read_text()
+    assert table.count("priors are not available for covariance_type 'EVE'") == 2
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -161,6 +184,11 @@ def test_sample_show_select_plot(fitted):
         (("fit", "{tmp}/data.csv", "-k", "0", "-o", "{tmp}/new.gmm"), "n_components"),
         (("plot", "{model}", "-o", "{tmp}/figure.gif"), "extension"),
         (("show", "{tmp}/data.csv"), "model"),
+        (
+            ("fit", "{tmp}/data.csv", "-k", "2", "--covariance-type", "EVE", "--prior")
+            + ("-o", "{tmp}/new.gmm"),
+            "priors are not available for covariance_type 'EVE'",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_status_2(fitted, args, message):

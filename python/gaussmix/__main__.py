@@ -22,6 +22,10 @@ from ._layout import COVARIANCE_TYPES, MCLUST_MODELS, SKLEARN_TYPES
 
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data", "hc")
 PLOT_FORMATS = (".png", ".svg", ".pdf")
+PRIOR_HELP = (
+    "MAP estimation under the default conjugate prior (gaussmix.default_prior); not for VEE, "
+    "EVE, VVE and EVV, which have none"
+)
 
 
 def make_blobs(n_samples, n_features, n_components, seed):
@@ -134,6 +138,7 @@ def cmd_fit(args):
         random_state=args.seed,
         n_threads=_threads(args),
         missing=args.missing,
+        prior="default" if args.prior else None,
     )
     start = time.perf_counter()
     try:
@@ -236,6 +241,7 @@ def cmd_select(args):
                 n_init=args.n_init,
                 random_state=args.seed,
                 missing=args.missing,
+                prior="default" if args.prior else None,
             )
         except BaseException as exc:  # handed to the main thread
             result["error"] = exc
@@ -409,6 +415,11 @@ def build_parser():
     f.add_argument("--tol", type=float, default=1e-3)
     f.add_argument("--reg-covar", type=float, default=1e-6)
     f.add_argument("--missing", default="error", choices=["error", "marginalize"])
+    f.add_argument(
+        "--prior",
+        action="store_true",
+        help=PRIOR_HELP,
+    )
     f.add_argument("--seed", type=int, default=None)
     f.add_argument("-o", "--output", required=True, help="the model file to write")
     f.set_defaults(run=cmd_fit)
@@ -444,6 +455,11 @@ def build_parser():
     m.add_argument("--criterion", default="bic", choices=["bic", "aic", "icl"])
     m.add_argument("--n-init", type=int, default=1)
     m.add_argument("--missing", default="error", choices=["error", "marginalize"])
+    m.add_argument(
+        "--prior",
+        action="store_true",
+        help=PRIOR_HELP,
+    )
     m.add_argument("--seed", type=int, default=None)
     m.add_argument("-o", "--output", help="write the best model here")
     m.add_argument("--table", help="write the table here (CSV)")
