@@ -1,5 +1,4 @@
 // 'diag' (mclust's VVI): each component its own variance per feature, no correlations.
-#include "gaussmix/errors.hpp"
 #include "structures/structure.hpp"
 
 #include <cmath>
@@ -44,9 +43,7 @@ class Diag final : public VarianceStructure {
 
   std::pair<Index, Index> prior_scale_shape(Index n) const override { return {1, n}; }
   double prior_min_degrees_of_freedom(Index) const override { return 0.0; }
-  void check_prior_scale(const RowMatrix<double>& scale) const override {
-    if ((scale.array() <= 0.0).any()) throw InvalidArgument("prior scale must be positive");
-  }
+  void check_prior_scale(const RowMatrix<double>& scale) const override { check_positive_prior_scale(scale); }
 
   double add_log_prior(const Mixture& mix, const Prior& prior, double out) const override {
     // Every variance sigma2_cj ~ IG(nu / 2, scale_j / 2), mu_cj | sigma2_cj ~ N(m_j, sigma2_cj / kappa).

@@ -87,6 +87,10 @@ void check_matrix_prior_scale(const RowMatrix<double>& scale) {
         "with zero variance makes the data's covariance singular; pass a scale)");
 }
 
+void check_positive_prior_scale(const RowMatrix<double>& scale) {
+  if ((scale.array() <= 0.0).any()) throw InvalidArgument("prior scale must be positive");
+}
+
 double log_inverse_wishart(const Eigen::Ref<const RowMatrix<double>>& U, double nu, const RowMatrix<double>& scale,
                            double log_det_scale) {
   // log|Sigma| = -2 log det U and tr(Lambda Sigma^{-1}) = tr(U^T Lambda U).

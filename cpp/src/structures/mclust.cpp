@@ -101,8 +101,8 @@ class ConstrainedModel : public PerComponentMatrices {
   void check_prior_scale(const RowMatrix<double>& scale) const override {
     if (matrix_prior()) {
       check_matrix_prior_scale(scale);
-    } else if ((scale.array() <= 0.0).any()) {
-      throw InvalidArgument("prior scale must be positive");
+    } else {
+      check_positive_prior_scale(scale);
     }
   }
 

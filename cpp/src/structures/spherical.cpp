@@ -1,5 +1,4 @@
 // 'spherical' (mclust's VII): each component one variance, the same for every feature.
-#include "gaussmix/errors.hpp"
 #include "structures/structure.hpp"
 
 #include <cmath>
@@ -44,9 +43,7 @@ class Spherical final : public VarianceStructure {
 
   std::pair<Index, Index> prior_scale_shape(Index) const override { return {1, 1}; }
   double prior_min_degrees_of_freedom(Index) const override { return 0.0; }
-  void check_prior_scale(const RowMatrix<double>& scale) const override {
-    if ((scale.array() <= 0.0).any()) throw InvalidArgument("prior scale must be positive");
-  }
+  void check_prior_scale(const RowMatrix<double>& scale) const override { check_positive_prior_scale(scale); }
 
   double add_log_prior(const Mixture& mix, const Prior& prior, double out) const override {
     // sigma2_c ~ IG(nu / 2, scale / 2), mu_c | sigma2_c ~ N(m, sigma2_c I / kappa).

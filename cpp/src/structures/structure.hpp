@@ -175,6 +175,8 @@ std::string triangular_factor_problem(const Eigen::Ref<const RowMatrix<double>>&
 
 /// Checks a matrix prior scale: symmetric positive definite.
 void check_matrix_prior_scale(const RowMatrix<double>& scale);
+/// Checks an inverse-gamma prior scale (one per feature, or one): every entry positive.
+void check_positive_prior_scale(const RowMatrix<double>& scale);
 
 /// log InverseWishart(Sigma | nu, Lambda) for Sigma given by its factor U, and
 /// log Normal(mu | m, Sigma / kappa) with diff = mu - m.
